@@ -26,7 +26,8 @@ export type WebSocketErrorCode =
   | "INVALID_CLOSE_CODE"
   | "TRUNCATED_FRAME"
   | "TOO_MANY_FRAGMENTS"
-  | "EXTENSION_FAILURE";
+  | "EXTENSION_FAILURE"
+  | "LOCAL_FAILURE";
 
 /**
  * A violation of RFC 6455 by the peer, with the close code RFC 6455 asks the
