@@ -38,3 +38,5 @@ export * from "./utf8.ts";
 export * from "./close_payload.ts";
 export * from "./message_assembler.ts";
 export * from "./connection.ts";
+export * from "./http_head.ts";
+export * from "./accept_key.ts";

@@ -1,0 +1,102 @@
+/**
+ * The nonce and the proof of the opening handshake (RFC 6455 §1.3, §4.1,
+ * §4.2.2): the client sends a random 16-byte `Sec-WebSocket-Key`, and the
+ * server proves it speaks WebSocket by answering with the SHA-1 of that key
+ * and a fixed GUID in `Sec-WebSocket-Accept`.
+ *
+ * @module
+ */
+
+/**
+ * The GUID RFC 6455 §1.3 appends to the client's key before hashing it. No
+ * endpoint that does not understand WebSocket would use it.
+ *
+ * @example
+ * ```ts
+ * import { WEBSOCKET_GUID } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(WEBSOCKET_GUID.length, 36);
+ * ```
+ */
+export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+// A 16-byte value in base64 is 22 significant characters and "==" (RFC 4648 §4).
+const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  return btoa(binary);
+}
+
+/**
+ * Makes a fresh `Sec-WebSocket-Key`: 16 bytes from `crypto.getRandomValues`,
+ * base64-encoded. RFC 6455 §4.1 requires a new random nonce per connection.
+ *
+ * @example
+ * ```ts
+ * import { generateKey, isValidKey } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const key = generateKey();
+ * assert.equal(key.length, 24);
+ * assert.ok(isValidKey(key));
+ * assert.notEqual(generateKey(), key);
+ * ```
+ *
+ * @returns A 24-character base64 string.
+ */
+export function generateKey(): string {
+  return toBase64(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * Computes the `Sec-WebSocket-Accept` value for a key: the base64 of the
+ * SHA-1 of the key followed by {@linkcode WEBSOCKET_GUID} (RFC 6455 §4.2.2,
+ * point 5.4). The key is hashed as it was sent, without decoding it.
+ *
+ * @example The RFC 6455 §1.3 example
+ * ```ts
+ * import { computeAcceptKey } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   await computeAcceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
+ *   "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+ * );
+ * ```
+ *
+ * @param key The `Sec-WebSocket-Key` value.
+ * @returns The 28-character base64 accept value.
+ */
+export async function computeAcceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(key + WEBSOCKET_GUID),
+  );
+  return toBase64(new Uint8Array(digest));
+}
+
+/**
+ * Whether `key` is a `Sec-WebSocket-Key` a server may accept: base64 that
+ * decodes to exactly 16 bytes (RFC 6455 §4.2.1, point 5). Like ws and
+ * python-websockets, the unused low bits of the last character are not
+ * required to be zero.
+ *
+ * @example
+ * ```ts
+ * import { isValidKey } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(isValidKey("dGhlIHNhbXBsZSBub25jZQ=="));
+ * assert.ok(!isValidKey("dGhlIHNhbXBsZSBub25jZQ")); // padding missing
+ * assert.ok(!isValidKey("c2hvcnQ=")); // 5 bytes
+ * ```
+ *
+ * @param key The header value.
+ * @returns `true` when the key decodes to 16 bytes.
+ */
+export function isValidKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}
