@@ -40,3 +40,5 @@ export * from "./message_assembler.ts";
 export * from "./connection.ts";
 export * from "./http_head.ts";
 export * from "./accept_key.ts";
+export * from "./client_handshake.ts";
+export * from "./server_handshake.ts";
