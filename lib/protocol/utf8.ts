@@ -24,7 +24,8 @@ function invalidUtf8(where: string): WebSocketProtocolError {
  * import { decodeUtf8 } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
  *
- * assert.equal(decodeUtf8(new Uint8Array([0xce, 0xba, 0xe1, 0xbd, 0xb9])), "κό");
+ * // E1 BD B9 is U+1F79 (omicron with oxia), not the look-alike U+03CC: spell it out.
+ * assert.equal(decodeUtf8(new Uint8Array([0xce, 0xba, 0xe1, 0xbd, 0xb9])), "\u03ba\u1f79");
  * assert.throws(() => decodeUtf8(new Uint8Array([0xc0, 0x80])), { closeCode: 1007 });
  * ```
  *
