@@ -1,0 +1,224 @@
+/**
+ * `QSslConfiguration`: the TLS settings of a secure socket or server.
+ *
+ * @module
+ */
+
+import { QSslCertificate } from "./qssl_certificate.ts";
+import { QSslKey } from "./qssl_key.ts";
+
+/** How strictly the peer's certificate is checked (Qt's `QSslSocket::PeerVerifyMode`). */
+export const PeerVerifyMode = {
+  /** Do not ask for or check the peer's certificate (not possible for clients on Deno). */
+  VerifyNone: 0,
+  /** Ask for a certificate but do not require it to be valid. */
+  QueryPeer: 1,
+  /** Require a valid certificate. */
+  VerifyPeer: 2,
+  /** Clients: VerifyPeer; servers: QueryPeer. */
+  AutoVerifyPeer: 3,
+} as const;
+
+/** One of {@linkcode PeerVerifyMode}. */
+export type PeerVerifyMode = typeof PeerVerifyMode[keyof typeof PeerVerifyMode];
+
+/**
+ * TLS settings, as Qt's `QSslConfiguration`, mapped to Deno's TLS options:
+ * `caCertificates` → `caCerts`, `localCertificateChain` + `privateKey` →
+ * `cert` + `key`, `allowedNextProtocols` → `alpnProtocols`.
+ *
+ * @example A client that trusts a private CA and offers ALPN "http/1.1"
+ * ```ts
+ * import { QSslCertificate, QSslConfiguration } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const config = QSslConfiguration.defaultConfiguration();
+ * config.setCaCertificates([]);
+ * config.setAllowedNextProtocols(["http/1.1"]);
+ * assert.deepEqual(config.allowedNextProtocols(), ["http/1.1"]);
+ * assert.equal(config.localCertificate().isNull(), true);
+ * void QSslCertificate;
+ * ```
+ */
+export class QSslConfiguration {
+  /** Qt's `QSslSocket::PeerVerifyMode` values. */
+  static readonly PeerVerifyMode: typeof PeerVerifyMode = PeerVerifyMode;
+
+  #caCertificates: QSslCertificate[] | null = null;
+  #localChain: QSslCertificate[] = [];
+  #privateKey: QSslKey = new QSslKey();
+  #alpn: string[] = [];
+  #negotiated = "";
+  #verifyMode: PeerVerifyMode = PeerVerifyMode.AutoVerifyPeer;
+  #interruptOnError = false;
+
+  /**
+   * A configuration with the system's trusted CAs and no local certificate.
+   *
+   * @returns A new configuration.
+   */
+  static defaultConfiguration(): QSslConfiguration {
+    return new QSslConfiguration();
+  }
+
+  /**
+   * A copy of this configuration.
+   *
+   * @returns The copy.
+   */
+  clone(): QSslConfiguration {
+    const copy = new QSslConfiguration();
+    copy.#caCertificates = this.#caCertificates === null ? null : [...this.#caCertificates];
+    copy.#localChain = [...this.#localChain];
+    copy.#privateKey = this.#privateKey;
+    copy.#alpn = [...this.#alpn];
+    copy.#negotiated = this.#negotiated;
+    copy.#verifyMode = this.#verifyMode;
+    copy.#interruptOnError = this.#interruptOnError;
+    return copy;
+  }
+
+  /**
+   * Whether nothing was configured.
+   *
+   * @returns `true` for a configuration equal to the default one.
+   */
+  isNull(): boolean {
+    return this.#caCertificates === null && this.#localChain.length === 0 &&
+      this.#privateKey.isNull() && this.#alpn.length === 0;
+  }
+
+  /**
+   * The CA certificates trusted to sign the peer's certificate. When never
+   * set, the system's (Deno's default) trust store is used and this is empty.
+   *
+   * @returns A copy of the list.
+   */
+  caCertificates(): QSslCertificate[] {
+    return [...(this.#caCertificates ?? [])];
+  }
+
+  /**
+   * Whether CA certificates were set (replacing the default trust store).
+   *
+   * @returns `true` after `setCaCertificates()` or `addCaCertificate(s)()`.
+   */
+  hasCustomCaCertificates(): boolean {
+    return this.#caCertificates !== null;
+  }
+
+  /**
+   * Trusts exactly these CA certificates.
+   *
+   * @param certificates The CA certificates.
+   */
+  setCaCertificates(certificates: readonly QSslCertificate[]): void {
+    this.#caCertificates = certificates.filter((c) => !c.isNull());
+  }
+
+  /**
+   * Adds one trusted CA certificate.
+   *
+   * @param certificate The CA certificate.
+   */
+  addCaCertificate(certificate: QSslCertificate): void {
+    this.addCaCertificates([certificate]);
+  }
+
+  /**
+   * Adds trusted CA certificates.
+   *
+   * @param certificates The CA certificates.
+   */
+  addCaCertificates(certificates: readonly QSslCertificate[]): void {
+    this.#caCertificates = [
+      ...(this.#caCertificates ?? []),
+      ...certificates.filter((c) => !c.isNull()),
+    ];
+  }
+
+  /** @returns This end's certificate (the first of the local chain), or a null one. */
+  localCertificate(): QSslCertificate {
+    return this.#localChain[0] ?? new QSslCertificate();
+  }
+
+  /** @param certificate This end's certificate (client certificate, or server certificate). */
+  setLocalCertificate(certificate: QSslCertificate): void {
+    this.#localChain = certificate.isNull() ? [] : [certificate];
+  }
+
+  /** @returns This end's certificate followed by its intermediates. */
+  localCertificateChain(): QSslCertificate[] {
+    return [...this.#localChain];
+  }
+
+  /** @param chain This end's certificate followed by its intermediates. */
+  setLocalCertificateChain(chain: readonly QSslCertificate[]): void {
+    this.#localChain = chain.filter((c) => !c.isNull());
+  }
+
+  /** @returns The private key of the local certificate, or a null key. */
+  privateKey(): QSslKey {
+    return this.#privateKey;
+  }
+
+  /** @param key The private key of the local certificate. */
+  setPrivateKey(key: QSslKey): void {
+    this.#privateKey = key;
+  }
+
+  /** @returns The ALPN protocols offered, most preferred first. */
+  allowedNextProtocols(): string[] {
+    return [...this.#alpn];
+  }
+
+  /** @param protocols The ALPN protocols to offer (for example `["http/1.1"]`). */
+  setAllowedNextProtocols(protocols: readonly string[]): void {
+    this.#alpn = [...protocols];
+  }
+
+  /** @returns The ALPN protocol the peer chose, once connected; `""` otherwise. */
+  nextNegotiatedProtocol(): string {
+    return this.#negotiated;
+  }
+
+  /**
+   * Records the negotiated ALPN protocol (set by the socket after its TLS handshake).
+   *
+   * @param protocol The protocol, or `""`.
+   */
+  setNextNegotiatedProtocol(protocol: string): void {
+    this.#negotiated = protocol;
+  }
+
+  /** @returns How strictly the peer is verified. */
+  peerVerifyMode(): PeerVerifyMode {
+    return this.#verifyMode;
+  }
+
+  /**
+   * Sets how strictly the peer is verified. Deno always verifies a server's
+   * certificate: `VerifyNone` on a client is refused at connection time with a
+   * clear error (run with `--unsafely-ignore-certificate-errors` instead).
+   *
+   * @param mode The mode.
+   */
+  setPeerVerifyMode(mode: PeerVerifyMode): void {
+    this.#verifyMode = mode;
+  }
+
+  /** @returns Whether the handshake should pause on verification errors (not supported on Deno). */
+  handshakeMustInterruptOnError(): boolean {
+    return this.#interruptOnError;
+  }
+
+  /**
+   * Records whether the handshake should pause on errors. Deno's TLS cannot
+   * pause a handshake: `handshakeInterruptedOnError` is never dispatched.
+   *
+   * @param interrupt The setting.
+   */
+  setHandshakeMustInterruptOnError(interrupt: boolean): void {
+    this.#interruptOnError = interrupt;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `ByteChannel`: a connected byte stream (TCP, TLS, or a tunnel through a
+ * proxy) as the connection engine sees it, and its implementation over a
+ * `Deno.Conn`.
+ *
+ * @module
+ */
+
+import { classifyError } from "./connect.ts";
+
+/** The local or remote end of a connection. */
+export interface Endpoint {
+  /** The IP address, e.g. `"127.0.0.1"` or `"::1"`. */
+  readonly address: string;
+  /** The port. */
+  readonly port: number;
+}
+
+/** A connected byte stream. */
+export interface ByteChannel {
+  /** This end's address. */
+  readonly local: Endpoint;
+  /** The peer's address. */
+  readonly remote: Endpoint;
+  /**
+   * Reads the next bytes, waiting for them.
+   *
+   * @returns The bytes, or `null` at the end of the stream.
+   * @throws {TransportError} When the connection fails.
+   */
+  read(): Promise<Uint8Array | null>;
+  /**
+   * Writes all of `data`.
+   *
+   * @param data The bytes.
+   */
+  write(data: Uint8Array): Promise<void>;
+  /** Sends the end of the stream (TCP FIN), keeping the read side open. */
+  closeWrite(): Promise<void>;
+  /** Closes both directions at once; pending reads end. Safe to call twice. */
+  close(): void;
+  /** Caps the size of each read (0: adapt freely). */
+  setReadLimit(bytes: number): void;
+}
+
+// Read buffers start small so an idle connection holds little memory, and
+// grow while reads keep filling them.
+const MIN_READ = 1024;
+const MAX_READ = 256 * 1024;
+// Buffers below this size are reused between reads: the protocol core copies
+// pieces smaller than 4 KiB instead of keeping references to them.
+const REUSE_LIMIT = 4096;
+
+function endpointOf(addr: Deno.Addr): Endpoint {
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return { address: addr.hostname, port: addr.port };
+  }
+  return { address: "", port: 0 };
+}
+
+/**
+ * A {@linkcode ByteChannel} over a `Deno.Conn` (TCP or TLS).
+ */
+export class ConnChannel implements ByteChannel {
+  readonly #conn: Deno.Conn;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  #size = MIN_READ;
+  #limit = 0;
+  #spare: Uint8Array | null = null;
+  #closed = false;
+
+  /**
+   * Wraps a connection.
+   *
+   * @param conn A connected TCP or TLS connection; the channel owns it.
+   */
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+    this.local = endpointOf(conn.localAddr);
+    this.remote = endpointOf(conn.remoteAddr);
+  }
+
+  /** The underlying connection. */
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const size = this.#limit > 0 ? Math.min(this.#size, this.#limit) : this.#size;
+    let buffer = this.#spare;
+    if (buffer === null || buffer.length !== size) buffer = new Uint8Array(size);
+    this.#spare = null;
+    let n: number | null;
+    try {
+      n = await this.#conn.read(buffer);
+    } catch (error) {
+      throw classifyError(error, this.#where());
+    }
+    if (n === null) return null;
+    if (n === size) {
+      if (this.#size < MAX_READ) this.#size *= 2;
+    } else if (n < this.#size >>> 2 && this.#size > MIN_READ) {
+      this.#size >>>= 1;
+    }
+    if (size < REUSE_LIMIT) {
+      // Small buffers are reused; the bytes read are handed out as a copy only
+      // when that is cheaper than a new buffer next time.
+      this.#spare = buffer;
+      return buffer.slice(0, n);
+    }
+    return n === size ? buffer : buffer.subarray(0, n);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    try {
+      while (offset < data.length) {
+        offset += await this.#conn.write(offset === 0 ? data : data.subarray(offset));
+      }
+    } catch (error) {
+      throw classifyError(error, this.#where());
+    }
+  }
+
+  async closeWrite(): Promise<void> {
+    if (this.#closed) return;
+    await this.#conn.closeWrite();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime (e.g. after a reset): nothing to release.
+    }
+  }
+
+  setReadLimit(bytes: number): void {
+    this.#limit = bytes;
+  }
+
+  #where(): string {
+    const { address, port } = this.remote;
+    return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  }
+}
