@@ -7,14 +7,14 @@
 
 import { type Credentials, OpeningError, runOpening } from "./client_opening.ts";
 import {
-  AlertEvent,
+  type AlertEvent,
   AuthenticationRequiredEvent,
   BinaryFrameReceivedEvent,
   BinaryMessageReceivedEvent,
   BytesWrittenEvent,
   PongEvent,
-  PreSharedKeyAuthenticationRequiredEvent,
-  ProxyAuthenticationRequiredEvent,
+  type PreSharedKeyAuthenticationRequiredEvent,
+  type ProxyAuthenticationRequiredEvent,
   QtEventTarget,
   SocketErrorEvent,
   SslErrorEvent,
