@@ -219,6 +219,7 @@ export class WebSocketConnection {
    * {@linkcode WebSocketConnectionHandler.failed}) instead of throwing.
    *
    * @param chunk The bytes; the connection may unmask them in place.
+   * @throws Whatever a handler threw, after failing the connection with 1011.
    */
   receive(chunk: Uint8Array): void {
     if (this.#inputEnded) return;
@@ -228,6 +229,18 @@ export class WebSocketConnection {
       if (error instanceof WebSocketProtocolError) {
         this.#fail(error);
       } else {
+        // A handler threw. The parser has stopped and the rest of the chunk is
+        // lost, so the byte stream can no longer be followed: fail with 1011
+        // (RFC 6455 §7.4.1, an unexpected condition) rather than stay "open"
+        // while ignoring everything, the peer's close frame included.
+        this.#fail(
+          new WebSocketProtocolError(
+            "LOCAL_FAILURE",
+            1011,
+            "Internal error while handling a frame",
+          ),
+          false,
+        );
         throw error;
       }
     }
