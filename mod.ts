@@ -1,19 +1,74 @@
 /**
- * qtws: the Qt WebSockets API (`QWebSocket`, `QWebSocketServer`) for Deno,
- * written from scratch on RFC 6455 over Deno's own TCP and TLS sockets.
+ * qtws: the Qt WebSockets API for Deno. `QWebSocket` and `QWebSocketServer`
+ * keep Qt's class, method and signal names (signals are events of the same
+ * name), written from scratch on RFC 6455 over Deno's own TCP and TLS
+ * sockets, with no dependencies.
  *
- * @example Qt's enumerations, with Qt's names and values
+ * @example An echo server and a client talking to it
  * ```ts
- * import { QAbstractSocket, QWebSocketProtocol } from "@qtws/websockets";
+ * import { QHostAddress, QWebSocket, QWebSocketServer } from "@qtws/websockets";
  * import assert from "node:assert/strict";
  *
- * assert.equal(QWebSocketProtocol.CloseCode.CloseCodeNormal, 1000);
- * assert.equal(QAbstractSocket.SocketState.ConnectedState, 3);
+ * const server = new QWebSocketServer("Echo", QWebSocketServer.SslMode.NonSecureMode);
+ * server.addEventListener("newConnection", () => {
+ *   const peer = server.nextPendingConnection()!;
+ *   peer.addEventListener("textMessageReceived", (e) => peer.sendTextMessage(e.message));
+ * });
+ * assert.ok(server.listen(QHostAddress.LocalHost, 0));
+ *
+ * const socket = new QWebSocket();
+ * const echo = new Promise<string>((resolve) => {
+ *   socket.addEventListener("textMessageReceived", (e) => resolve(e.message));
+ * });
+ * socket.addEventListener("connected", () => socket.sendTextMessage("Hello, world!"));
+ * socket.open(server.serverUrl()!);
+ * assert.equal(await echo, "Hello, world!");
+ *
+ * await socket[Symbol.asyncDispose]();
+ * await server[Symbol.asyncDispose]();
  * ```
  *
  * @module
  */
 
+export { QWebSocket, type QWebSocketEventMap } from "./lib/qwebsocket.ts";
+export {
+  QHostAddress,
+  QWebSocketServer,
+  type QWebSocketServerEventMap,
+} from "./lib/qwebsocket_server.ts";
 export { QWebSocketProtocol } from "./lib/protocol/qwebsocket_protocol.ts";
 export { QAbstractSocket } from "./lib/protocol/qabstract_socket.ts";
 export { QMaskGenerator } from "./lib/protocol/qmask_generator.ts";
+export { QNetworkRequest } from "./lib/qnetwork_request.ts";
+export { QWebSocketHandshakeOptions } from "./lib/qwebsocket_handshake_options.ts";
+export { QWebSocketCorsAuthenticator } from "./lib/qwebsocket_cors_authenticator.ts";
+export { QAuthenticator } from "./lib/qauthenticator.ts";
+export { QNetworkProxy } from "./lib/qnetwork_proxy.ts";
+export { QSsl } from "./lib/ssl/qssl.ts";
+export { QSslCertificate } from "./lib/ssl/qssl_certificate.ts";
+export { QSslKey } from "./lib/ssl/qssl_key.ts";
+export { QSslError } from "./lib/ssl/qssl_error.ts";
+export { PeerVerifyMode, QSslConfiguration } from "./lib/ssl/qssl_configuration.ts";
+export { QSslPreSharedKeyAuthenticator } from "./lib/ssl/qssl_pre_shared_key_authenticator.ts";
+export {
+  AcceptErrorEvent,
+  AlertEvent,
+  AuthenticationRequiredEvent,
+  BinaryFrameReceivedEvent,
+  BinaryMessageReceivedEvent,
+  BytesWrittenEvent,
+  OriginAuthenticationRequiredEvent,
+  PongEvent,
+  PreSharedKeyAuthenticationRequiredEvent,
+  ProxyAuthenticationRequiredEvent,
+  type QtEventListener,
+  QtEventTarget,
+  ServerErrorEvent,
+  SocketErrorEvent,
+  SslErrorEvent,
+  SslErrorsEvent,
+  StateChangedEvent,
+  TextFrameReceivedEvent,
+  TextMessageReceivedEvent,
+} from "./lib/events.ts";

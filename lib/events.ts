@@ -125,6 +125,8 @@ export class StateChangedEvent extends Event {
   readonly state: QAbstractSocket.SocketState;
 
   /**
+   * Creates the event.
+   *
    * @param state The new state.
    */
   constructor(state: QAbstractSocket.SocketState) {
@@ -139,6 +141,8 @@ export class SocketErrorEvent extends Event {
   readonly error: QAbstractSocket.SocketError;
 
   /**
+   * Creates the event.
+   *
    * @param type `"error"` or `"errorOccurred"`.
    * @param error The kind of error.
    */
@@ -156,6 +160,8 @@ export class TextFrameReceivedEvent extends Event {
   readonly isLastFrame: boolean;
 
   /**
+   * Creates the event.
+   *
    * @param frame The text of the frame.
    * @param isLastFrame Whether the frame ends its message.
    */
@@ -174,6 +180,8 @@ export class BinaryFrameReceivedEvent extends Event {
   readonly isLastFrame: boolean;
 
   /**
+   * Creates the event.
+   *
    * @param frame The bytes of the frame.
    * @param isLastFrame Whether the frame ends its message.
    */
@@ -190,6 +198,8 @@ export class TextMessageReceivedEvent extends Event {
   readonly message: string;
 
   /**
+   * Creates the event.
+   *
    * @param message The message.
    */
   constructor(message: string) {
@@ -204,6 +214,8 @@ export class BinaryMessageReceivedEvent extends Event {
   readonly message: Uint8Array;
 
   /**
+   * Creates the event.
+   *
    * @param message The message.
    */
   constructor(message: Uint8Array) {
@@ -220,6 +232,8 @@ export class PongEvent extends Event {
   readonly payload: Uint8Array;
 
   /**
+   * Creates the event.
+   *
    * @param elapsedTime Milliseconds since the last `ping()`.
    * @param payload The payload.
    */
@@ -236,6 +250,8 @@ export class BytesWrittenEvent extends Event {
   readonly bytes: number;
 
   /**
+   * Creates the event.
+   *
    * @param bytes The number of bytes written.
    */
   constructor(bytes: number) {
@@ -250,6 +266,8 @@ export class SslErrorsEvent extends Event {
   readonly errors: readonly QSslError[];
 
   /**
+   * Creates the event.
+   *
    * @param errors The problems.
    */
   constructor(errors: readonly QSslError[]) {
@@ -264,6 +282,8 @@ export class SslErrorEvent extends Event {
   readonly error: QSslError;
 
   /**
+   * Creates the event.
+   *
    * @param type `"peerVerifyError"` or `"handshakeInterruptedOnError"`.
    * @param error The problem.
    */
@@ -283,6 +303,8 @@ export class AlertEvent extends Event {
   readonly description: string;
 
   /**
+   * Creates the event.
+   *
    * @param type `"alertReceived"` or `"alertSent"`.
    * @param level The level.
    * @param alertType The alert code.
@@ -307,6 +329,8 @@ export class PreSharedKeyAuthenticationRequiredEvent extends Event {
   readonly authenticator: QSslPreSharedKeyAuthenticator;
 
   /**
+   * Creates the event.
+   *
    * @param authenticator The credentials to fill in.
    */
   constructor(authenticator: QSslPreSharedKeyAuthenticator) {
@@ -323,6 +347,8 @@ export class ProxyAuthenticationRequiredEvent extends Event {
   readonly authenticator: QAuthenticator;
 
   /**
+   * Creates the event.
+   *
    * @param proxy The proxy.
    * @param authenticator The credentials to fill in.
    */
@@ -339,6 +365,8 @@ export class AuthenticationRequiredEvent extends Event {
   readonly authenticator: QAuthenticator;
 
   /**
+   * Creates the event.
+   *
    * @param authenticator The credentials to fill in.
    */
   constructor(authenticator: QAuthenticator) {
@@ -353,6 +381,8 @@ export class OriginAuthenticationRequiredEvent extends Event {
   readonly authenticator: QWebSocketCorsAuthenticator;
 
   /**
+   * Creates the event.
+   *
    * @param authenticator The origin check.
    */
   constructor(authenticator: QWebSocketCorsAuthenticator) {
@@ -367,6 +397,8 @@ export class ServerErrorEvent extends Event {
   readonly closeCode: QWebSocketProtocol.CloseCode;
 
   /**
+   * Creates the event.
+   *
    * @param closeCode The close code.
    */
   constructor(closeCode: QWebSocketProtocol.CloseCode) {
@@ -381,6 +413,8 @@ export class AcceptErrorEvent extends Event {
   readonly socketError: QAbstractSocket.SocketError;
 
   /**
+   * Creates the event.
+   *
    * @param socketError The kind of error.
    */
   constructor(socketError: QAbstractSocket.SocketError) {

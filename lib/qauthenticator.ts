@@ -36,32 +36,44 @@ export class QAuthenticator {
     this.#realm = realm;
   }
 
-  /** @returns The user name. */
+  /** Returns the user name. */
   user(): string {
     return this.#user;
   }
 
-  /** @param user The user name. */
+  /**
+   * Sets the user name.
+   *
+   * @param user The user name.
+   */
   setUser(user: string): void {
     this.#user = String(user);
   }
 
-  /** @returns The password. */
+  /** Returns the password. */
   password(): string {
     return this.#password;
   }
 
-  /** @param password The password. */
+  /**
+   * Sets the password.
+   *
+   * @param password The password.
+   */
   setPassword(password: string): void {
     this.#password = String(password);
   }
 
-  /** @returns The realm the server or proxy named, or `""`. */
+  /** Returns the realm the server or proxy named, or `""`. */
   realm(): string {
     return this.#realm;
   }
 
-  /** @param realm The realm. */
+  /**
+   * Sets the realm.
+   *
+   * @param realm The realm.
+   */
   setRealm(realm: string): void {
     this.#realm = String(realm);
   }

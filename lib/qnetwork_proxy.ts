@@ -4,21 +4,6 @@
  * @module
  */
 
-const PROXY_TYPE = {
-  /** Use the application proxy (by default: the proxy environment variables). */
-  DefaultProxy: 0,
-  /** SOCKS 5 (not supported). */
-  Socks5Proxy: 1,
-  /** Connect directly. */
-  NoProxy: 2,
-  /** An HTTP proxy, used through `CONNECT` tunnels. */
-  HttpProxy: 3,
-  /** An HTTP caching proxy (not usable for WebSockets). */
-  HttpCachingProxy: 4,
-  /** An FTP caching proxy (not usable for WebSockets). */
-  FtpCachingProxy: 5,
-} as const;
-
 /**
  * A proxy setting, as Qt's `QNetworkProxy`: a type, a host and port, and
  * optional credentials.
@@ -35,9 +20,22 @@ const PROXY_TYPE = {
  */
 export class QNetworkProxy {
   /** Qt's `QNetworkProxy::ProxyType` values. */
-  static readonly ProxyType: typeof PROXY_TYPE = PROXY_TYPE;
+  static readonly ProxyType = {
+    /** Use the application proxy (by default: the proxy environment variables). */
+    DefaultProxy: 0,
+    /** SOCKS 5 (not supported). */
+    Socks5Proxy: 1,
+    /** Connect directly. */
+    NoProxy: 2,
+    /** An HTTP proxy, used through `CONNECT` tunnels. */
+    HttpProxy: 3,
+    /** An HTTP caching proxy (not usable for WebSockets). */
+    HttpCachingProxy: 4,
+    /** An FTP caching proxy (not usable for WebSockets). */
+    FtpCachingProxy: 5,
+  } as const;
 
-  static #applicationProxy: QNetworkProxy = new QNetworkProxy(PROXY_TYPE.DefaultProxy);
+  static #applicationProxy: QNetworkProxy = new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
 
   #type: QNetworkProxy.ProxyType;
   #hostName: string;
@@ -55,7 +53,7 @@ export class QNetworkProxy {
    * @param password The password for proxy authentication.
    */
   constructor(
-    type: QNetworkProxy.ProxyType = PROXY_TYPE.DefaultProxy,
+    type: QNetworkProxy.ProxyType = QNetworkProxy.ProxyType.DefaultProxy,
     hostName = "",
     port = 0,
     user = "",
@@ -68,52 +66,72 @@ export class QNetworkProxy {
     this.#password = password;
   }
 
-  /** @returns The kind of proxy. */
+  /** Returns the kind of proxy. */
   type(): QNetworkProxy.ProxyType {
     return this.#type;
   }
 
-  /** @param type The kind of proxy. */
+  /**
+   * Sets the kind of proxy.
+   *
+   * @param type The kind of proxy.
+   */
   setType(type: QNetworkProxy.ProxyType): void {
     this.#type = type;
   }
 
-  /** @returns The proxy's host. */
+  /** Returns the proxy's host. */
   hostName(): string {
     return this.#hostName;
   }
 
-  /** @param hostName The proxy's host. */
+  /**
+   * Sets the proxy's host.
+   *
+   * @param hostName The proxy's host.
+   */
   setHostName(hostName: string): void {
     this.#hostName = hostName;
   }
 
-  /** @returns The proxy's port. */
+  /** Returns the proxy's port. */
   port(): number {
     return this.#port;
   }
 
-  /** @param port The proxy's port. */
+  /**
+   * Sets the proxy's port.
+   *
+   * @param port The proxy's port.
+   */
   setPort(port: number): void {
     this.#port = port;
   }
 
-  /** @returns The user name for proxy authentication. */
+  /** Returns the user name for proxy authentication. */
   user(): string {
     return this.#user;
   }
 
-  /** @param user The user name. */
+  /**
+   * Sets the user name.
+   *
+   * @param user The user name.
+   */
   setUser(user: string): void {
     this.#user = user;
   }
 
-  /** @returns The password for proxy authentication. */
+  /** Returns the password for proxy authentication. */
   password(): string {
     return this.#password;
   }
 
-  /** @param password The password. */
+  /**
+   * Sets the password.
+   *
+   * @param password The password.
+   */
   setPassword(password: string): void {
     this.#password = password;
   }
@@ -152,5 +170,5 @@ export class QNetworkProxy {
 /** The type of `QNetworkProxy.ProxyType` values. */
 export declare namespace QNetworkProxy {
   /** One of `QNetworkProxy.ProxyType`. */
-  export type ProxyType = typeof PROXY_TYPE[keyof typeof PROXY_TYPE];
+  export type ProxyType = typeof QNetworkProxy.ProxyType[keyof typeof QNetworkProxy.ProxyType];
 }

@@ -105,6 +105,7 @@ export interface ServerSocketInit {
 }
 
 let initServerSocket: (socket: QWebSocket, init: ServerSocketInit) => void;
+let startServer: (socket: QWebSocket) => void;
 
 /**
  * Creates the server's end of a connection (used by `QWebSocketServer`).
@@ -117,6 +118,16 @@ export function createServerSocket(init: ServerSocketInit): QWebSocket {
   const socket = new QWebSocket();
   initServerSocket(socket, init);
   return socket;
+}
+
+/**
+ * Starts reading on a server's socket (once the application has taken it).
+ *
+ * @param socket A socket made by {@linkcode createServerSocket}.
+ * @internal
+ */
+export function startServerSocket(socket: QWebSocket): void {
+  startServer(socket);
 }
 
 /** What can be sent: text, or bytes in any form. */
@@ -149,6 +160,7 @@ type BinaryInput = ArrayBuffer | ArrayBufferView;
 export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   static {
     initServerSocket = (socket, init) => socket.#initServer(init);
+    startServer = (socket) => socket.#engine?.start();
   }
 
   /**
@@ -461,9 +473,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#startFinishedPromise();
     const engine = init.engine(this.#engineHost());
     this.#attach(engine);
+    // Reading starts when the server hands the socket out (startServerSocket),
+    // so no message arrives before the application could listen for it.
     this.#state = State.ConnectedState;
-    // Reading starts once the application had a task to attach listeners.
-    engine.start();
   }
 
   #attach(engine: SocketEngine): void {
@@ -663,22 +675,22 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   // --- state and accessors -----------------------------------------------------
 
-  /** @returns The current state. */
+  /** Returns the current state. */
   state(): QAbstractSocket.SocketState {
     return this.#state;
   }
 
-  /** @returns `true` when connected: ready for reading and writing. */
+  /** Returns `true` when connected: ready for reading and writing. */
   isValid(): boolean {
     return this.#state === State.ConnectedState;
   }
 
-  /** @returns The kind of the last error (`UnknownSocketError` before any error). */
+  /** Returns the kind of the last error (`UnknownSocketError` before any error). */
   error(): QAbstractSocket.SocketError {
     return this.#error;
   }
 
-  /** @returns A description of the last error, or `""`. */
+  /** Returns a description of the last error, or `""`. */
   errorString(): string {
     return this.#errorString;
   }
@@ -693,74 +705,74 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     return this.#closeCode;
   }
 
-  /** @returns The reason that came with `closeCode()`. */
+  /** Returns the reason that came with `closeCode()`. */
   closeReason(): string {
     return this.#closeReason;
   }
 
-  /** @returns This end's address while connected, `""` otherwise. */
+  /** Returns this end's address while connected, `""` otherwise. */
   localAddress(): string {
     return this.#local?.address ?? "";
   }
 
-  /** @returns This end's port while connected, 0 otherwise. */
+  /** Returns this end's port while connected, 0 otherwise. */
   localPort(): number {
     return this.#local?.port ?? 0;
   }
 
-  /** @returns The peer's address while connected, `""` otherwise. */
+  /** Returns the peer's address while connected, `""` otherwise. */
   peerAddress(): string {
     return this.#remote?.address ?? "";
   }
 
-  /** @returns The peer's port while connected, 0 otherwise. */
+  /** Returns the peer's port while connected, 0 otherwise. */
   peerPort(): number {
     return this.#remote?.port ?? 0;
   }
 
-  /** @returns The host name of the URL opened (clients), `""` for a server's socket. */
+  /** Returns the host name of the URL opened (clients), `""` for a server's socket. */
   peerName(): string {
     return this.#peerName;
   }
 
-  /** @returns The URL opened (clients) or requested by the client (server's sockets). */
+  /** Returns the URL opened (clients) or requested by the client (server's sockets). */
   requestUrl(): URL {
     return this.#request.url();
   }
 
-  /** @returns The path and query of the URL. */
+  /** Returns the path and query of the URL. */
   resourceName(): string {
     return this.#resourceName;
   }
 
-  /** @returns The request used to open the connection, with its headers. */
+  /** Returns the request used to open the connection, with its headers. */
   request(): QNetworkRequest {
     return this.#request;
   }
 
-  /** @returns The `Origin` sent (clients) or received (server's sockets). */
+  /** Returns the `Origin` sent (clients) or received (server's sockets). */
   origin(): string {
     return this.#origin;
   }
 
-  /** @returns The protocol version: always 13. */
+  /** Returns the protocol version: always 13. */
   version(): QWebSocketProtocol.Version {
     return QWebSocketProtocol.Version.Version13;
   }
 
-  /** @returns The subprotocol the server chose, or `""`. */
+  /** Returns the subprotocol the server chose, or `""`. */
   subprotocol(): string {
     return this.#subprotocol;
   }
 
-  /** @returns The handshake options used to open this socket. */
+  /** Returns the handshake options used to open this socket. */
   handshakeOptions(): QWebSocketHandshakeOptions {
     return new QWebSocketHandshakeOptions(this.#options);
   }
 
   // --- limits --------------------------------------------------------------------
 
-  /** @returns The largest incoming frame accepted; larger frames close with 1009. */
+  /** Returns the largest incoming frame accepted; larger frames close with 1009. */
   maxAllowedIncomingFrameSize(): number {
     return this.#maxFrameSize;
   }
@@ -780,7 +792,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#applyLimits();
   }
 
-  /** @returns The largest incoming message accepted; larger messages close with 1009. */
+  /** Returns the largest incoming message accepted; larger messages close with 1009. */
   maxAllowedIncomingMessageSize(): number {
     return this.#maxMessageSize;
   }
@@ -800,7 +812,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#applyLimits();
   }
 
-  /** @returns The size at which outgoing messages are split into frames (default 512 KiB). */
+  /** Returns the size at which outgoing messages are split into frames (default 512 KiB). */
   outgoingFrameSize(): number {
     return this.#outgoingFrameSize;
   }
@@ -828,7 +840,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     });
   }
 
-  /** @returns The mask generator set, or `null` for the default one. */
+  /** Returns the mask generator set, or `null` for the default one. */
   maskGenerator(): QMaskGenerator | null {
     return this.#maskGenerator;
   }
@@ -849,7 +861,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#engine?.setMaskGenerator(maskGenerator);
   }
 
-  /** @returns The read buffer size (0: unlimited, the default). */
+  /** Returns the read buffer size (0: unlimited, the default). */
   readBufferSize(): number {
     return this.#readBufferSize;
   }
@@ -869,7 +881,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#engine?.setReadBufferSize(size);
   }
 
-  /** @returns When the socket pauses (`PauseNever` or `PauseOnSslErrors`). */
+  /** Returns when the socket pauses (`PauseNever` or `PauseOnSslErrors`). */
   pauseMode(): QAbstractSocket.PauseModes {
     return this.#pauseMode;
   }
@@ -889,7 +901,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#pausedOnSslErrors?.();
   }
 
-  /** @returns The proxy setting (default `DefaultProxy`). */
+  /** Returns the proxy setting (default `DefaultProxy`). */
   proxy(): QNetworkProxy {
     return this.#proxy;
   }
@@ -906,7 +918,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#proxy = networkProxy;
   }
 
-  /** @returns The TLS configuration. */
+  /** Returns the TLS configuration. */
   sslConfiguration(): QSslConfiguration {
     return this.#sslConfiguration;
   }
@@ -954,7 +966,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   // --- additions for Deno ----------------------------------------------------------
 
-  /** @returns The bound of the opening phase in ms (default 10 000; negative: none). */
+  /** Returns the bound of the opening phase in ms (default 10 000; negative: none). */
   handshakeTimeoutMS(): number {
     return this.#openTimeout;
   }
@@ -972,7 +984,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#openTimeout = ms;
   }
 
-  /** @returns How long `close()` waits for the peer, in ms (default 5000). */
+  /** Returns how long `close()` waits for the peer, in ms (default 5000). */
   closeTimeout(): number {
     return this.#closeTimeout;
   }

@@ -147,6 +147,8 @@ export class StreamEngine implements SocketEngine {
 
   close(code: number, reason: string): void {
     if (this.#finishing || this.#conn.closeSent) return;
+    // The peer's reply must be read even if nobody started reading yet.
+    this.start();
     this.#conn.sendClose(code, reason);
     this.#pullOutput();
     this.#notifyClosing(false);

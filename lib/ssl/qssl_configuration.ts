@@ -137,47 +137,63 @@ export class QSslConfiguration {
     ];
   }
 
-  /** @returns This end's certificate (the first of the local chain), or a null one. */
+  /** Returns this end's certificate (the first of the local chain), or a null one. */
   localCertificate(): QSslCertificate {
     return this.#localChain[0] ?? new QSslCertificate();
   }
 
-  /** @param certificate This end's certificate (client certificate, or server certificate). */
+  /**
+   * Sets this end's certificate (client certificate, or server certificate).
+   *
+   * @param certificate This end's certificate (client certificate, or server certificate).
+   */
   setLocalCertificate(certificate: QSslCertificate): void {
     this.#localChain = certificate.isNull() ? [] : [certificate];
   }
 
-  /** @returns This end's certificate followed by its intermediates. */
+  /** Returns this end's certificate followed by its intermediates. */
   localCertificateChain(): QSslCertificate[] {
     return [...this.#localChain];
   }
 
-  /** @param chain This end's certificate followed by its intermediates. */
+  /**
+   * Sets this end's certificate followed by its intermediates.
+   *
+   * @param chain This end's certificate followed by its intermediates.
+   */
   setLocalCertificateChain(chain: readonly QSslCertificate[]): void {
     this.#localChain = chain.filter((c) => !c.isNull());
   }
 
-  /** @returns The private key of the local certificate, or a null key. */
+  /** Returns the private key of the local certificate, or a null key. */
   privateKey(): QSslKey {
     return this.#privateKey;
   }
 
-  /** @param key The private key of the local certificate. */
+  /**
+   * Sets the private key of the local certificate.
+   *
+   * @param key The private key of the local certificate.
+   */
   setPrivateKey(key: QSslKey): void {
     this.#privateKey = key;
   }
 
-  /** @returns The ALPN protocols offered, most preferred first. */
+  /** Returns the ALPN protocols offered, most preferred first. */
   allowedNextProtocols(): string[] {
     return [...this.#alpn];
   }
 
-  /** @param protocols The ALPN protocols to offer (for example `["http/1.1"]`). */
+  /**
+   * Sets the ALPN protocols to offer (for example `["http/1.1"]`).
+   *
+   * @param protocols The ALPN protocols to offer (for example `["http/1.1"]`).
+   */
   setAllowedNextProtocols(protocols: readonly string[]): void {
     this.#alpn = [...protocols];
   }
 
-  /** @returns The ALPN protocol the peer chose, once connected; `""` otherwise. */
+  /** Returns the ALPN protocol the peer chose, once connected; `""` otherwise. */
   nextNegotiatedProtocol(): string {
     return this.#negotiated;
   }
@@ -191,7 +207,7 @@ export class QSslConfiguration {
     this.#negotiated = protocol;
   }
 
-  /** @returns How strictly the peer is verified. */
+  /** Returns how strictly the peer is verified. */
   peerVerifyMode(): PeerVerifyMode {
     return this.#verifyMode;
   }
@@ -207,7 +223,7 @@ export class QSslConfiguration {
     this.#verifyMode = mode;
   }
 
-  /** @returns Whether the handshake should pause on verification errors (not supported on Deno). */
+  /** Returns whether the handshake should pause on verification errors (not supported on Deno). */
   handshakeMustInterruptOnError(): boolean {
     return this.#interruptOnError;
   }

@@ -6,47 +6,6 @@
 
 import { QSslCertificate } from "./qssl_certificate.ts";
 
-const SSL_ERROR = {
-  NoError: 0,
-  UnableToGetIssuerCertificate: 1,
-  UnableToDecryptCertificateSignature: 2,
-  UnableToDecodeIssuerPublicKey: 3,
-  CertificateSignatureFailed: 4,
-  CertificateNotYetValid: 5,
-  CertificateExpired: 6,
-  InvalidNotBeforeField: 7,
-  InvalidNotAfterField: 8,
-  SelfSignedCertificate: 9,
-  SelfSignedCertificateInChain: 10,
-  UnableToGetLocalIssuerCertificate: 11,
-  UnableToVerifyFirstCertificate: 12,
-  CertificateRevoked: 13,
-  InvalidCaCertificate: 14,
-  PathLengthExceeded: 15,
-  InvalidPurpose: 16,
-  CertificateUntrusted: 17,
-  CertificateRejected: 18,
-  SubjectIssuerMismatch: 19,
-  AuthorityIssuerSerialNumberMismatch: 20,
-  NoPeerCertificate: 21,
-  HostNameMismatch: 22,
-  NoSslSupport: 23,
-  CertificateBlacklisted: 24,
-  CertificateStatusUnknown: 25,
-  OcspNoResponseFound: 26,
-  OcspMalformedRequest: 27,
-  OcspMalformedResponse: 28,
-  OcspInternalError: 29,
-  OcspTryLater: 30,
-  OcspSigRequred: 31,
-  OcspUnauthorized: 32,
-  OcspResponseCannotBeTrusted: 33,
-  OcspResponseCertIdUnknown: 34,
-  OcspResponseExpired: 35,
-  OcspStatusUnknown: 36,
-  UnspecifiedError: -1,
-} as const;
-
 const DESCRIPTIONS: Record<number, string> = {
   0: "No error",
   1: "The issuer certificate could not be found",
@@ -89,7 +48,46 @@ const DESCRIPTIONS: Record<number, string> = {
  */
 export class QSslError {
   /** Qt's `QSslError::SslError` values. */
-  static readonly SslError: typeof SSL_ERROR = SSL_ERROR;
+  static readonly SslError = {
+    NoError: 0,
+    UnableToGetIssuerCertificate: 1,
+    UnableToDecryptCertificateSignature: 2,
+    UnableToDecodeIssuerPublicKey: 3,
+    CertificateSignatureFailed: 4,
+    CertificateNotYetValid: 5,
+    CertificateExpired: 6,
+    InvalidNotBeforeField: 7,
+    InvalidNotAfterField: 8,
+    SelfSignedCertificate: 9,
+    SelfSignedCertificateInChain: 10,
+    UnableToGetLocalIssuerCertificate: 11,
+    UnableToVerifyFirstCertificate: 12,
+    CertificateRevoked: 13,
+    InvalidCaCertificate: 14,
+    PathLengthExceeded: 15,
+    InvalidPurpose: 16,
+    CertificateUntrusted: 17,
+    CertificateRejected: 18,
+    SubjectIssuerMismatch: 19,
+    AuthorityIssuerSerialNumberMismatch: 20,
+    NoPeerCertificate: 21,
+    HostNameMismatch: 22,
+    NoSslSupport: 23,
+    CertificateBlacklisted: 24,
+    CertificateStatusUnknown: 25,
+    OcspNoResponseFound: 26,
+    OcspMalformedRequest: 27,
+    OcspMalformedResponse: 28,
+    OcspInternalError: 29,
+    OcspTryLater: 30,
+    OcspSigRequred: 31,
+    OcspUnauthorized: 32,
+    OcspResponseCannotBeTrusted: 33,
+    OcspResponseCertIdUnknown: 34,
+    OcspResponseExpired: 35,
+    OcspStatusUnknown: 36,
+    UnspecifiedError: -1,
+  } as const;
 
   readonly #error: QSslError.SslError;
   readonly #certificate: QSslCertificate;
@@ -101,24 +99,24 @@ export class QSslError {
    * @param certificate The certificate it concerns, if known.
    */
   constructor(
-    error: QSslError.SslError = SSL_ERROR.NoError,
+    error: QSslError.SslError = QSslError.SslError.NoError,
     certificate: QSslCertificate = new QSslCertificate(),
   ) {
     this.#error = error;
     this.#certificate = certificate;
   }
 
-  /** @returns The kind of problem. */
+  /** Returns the kind of problem. */
   error(): QSslError.SslError {
     return this.#error;
   }
 
-  /** @returns A sentence that describes the problem. */
+  /** Returns a sentence that describes the problem. */
   errorString(): string {
     return DESCRIPTIONS[this.#error] ?? "The certificate could not be verified";
   }
 
-  /** @returns The certificate concerned, or a null certificate when unknown. */
+  /** Returns the certificate concerned, or a null certificate when unknown. */
   certificate(): QSslCertificate {
     return this.#certificate;
   }
@@ -137,5 +135,5 @@ export class QSslError {
 /** The type of `QSslError.SslError` values. */
 export declare namespace QSslError {
   /** One of `QSslError.SslError`. */
-  export type SslError = typeof SSL_ERROR[keyof typeof SSL_ERROR];
+  export type SslError = typeof QSslError.SslError[keyof typeof QSslError.SslError];
 }

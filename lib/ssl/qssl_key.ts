@@ -37,22 +37,22 @@ export class QSslKey {
     this.#algorithm = match?.[1] === "EC PRIVATE KEY" ? QSsl.KeyAlgorithm.Ec : algorithm;
   }
 
-  /** @returns `true` for a key made from no PEM block. */
+  /** Returns `true` for a key made from no PEM block. */
   isNull(): boolean {
     return this.#pem === "";
   }
 
-  /** @returns The key as PEM text, or `""`. */
+  /** Returns the key as PEM text, or `""`. */
   toPem(): string {
     return this.#pem;
   }
 
-  /** @returns The key algorithm. */
+  /** Returns the key algorithm. */
   algorithm(): QSsl.KeyAlgorithm {
     return this.#algorithm;
   }
 
-  /** @returns Always `QSsl.KeyType.PrivateKey`. */
+  /** Returns always `QSsl.KeyType.PrivateKey`. */
   type(): QSsl.KeyType {
     return QSsl.KeyType.PrivateKey;
   }

@@ -26,37 +26,45 @@ export class QSslPreSharedKeyAuthenticator {
   #maxIdentity = 128;
   #maxKey = 64;
 
-  /** @returns The identity hint the server sent. */
+  /** Returns the identity hint the server sent. */
   identityHint(): string {
     return this.#hint;
   }
 
-  /** @returns The client's identity. */
+  /** Returns the client's identity. */
   identity(): string {
     return this.#identity;
   }
 
-  /** @param identity The client's identity. */
+  /**
+   * Sets the client's identity.
+   *
+   * @param identity The client's identity.
+   */
   setIdentity(identity: string): void {
     this.#identity = identity;
   }
 
-  /** @returns The longest identity allowed. */
+  /** Returns the longest identity allowed. */
   maximumIdentityLength(): number {
     return this.#maxIdentity;
   }
 
-  /** @returns The pre-shared key. */
+  /** Returns the pre-shared key. */
   preSharedKey(): Uint8Array {
     return this.#key.slice();
   }
 
-  /** @param key The pre-shared key. */
+  /**
+   * Sets the pre-shared key.
+   *
+   * @param key The pre-shared key.
+   */
   setPreSharedKey(key: Uint8Array): void {
     this.#key = key.slice();
   }
 
-  /** @returns The longest key allowed. */
+  /** Returns the longest key allowed. */
   maximumPreSharedKeyLength(): number {
     return this.#maxKey;
   }
