@@ -120,7 +120,13 @@ export class FrameEncoder {
         let cut = end;
         // Step back over UTF-8 continuation bytes (10xxxxxx).
         while (cut > offset && (data[cut]! & 0xc0) === 0x80) cut--;
-        if (cut > offset) end = cut;
+        if (cut > offset) {
+          end = cut;
+        } else {
+          // A frame size below one character (under 4 bytes): take the whole
+          // character rather than cut it.
+          while (end < total && (data[end]! & 0xc0) === 0x80) end++;
+        }
       }
       const fin = end === total;
       const head = offset === 0 ? first & 0x7f : 0x00;

@@ -11,7 +11,16 @@ import { WebSocketProtocolError } from "./errors.ts";
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-function invalidUtf8(where: string): WebSocketProtocolError {
+// A TypeError from the decoder means invalid UTF-8 (1007); a RangeError means
+// the text is longer than V8's longest string, which is a size problem (1009).
+function decodeFailure(error: unknown, where: string): WebSocketProtocolError {
+  if (error instanceof RangeError) {
+    return new WebSocketProtocolError(
+      "MESSAGE_TOO_BIG",
+      1009,
+      `${where} is longer than the longest string this runtime can hold`,
+    );
+  }
   return new WebSocketProtocolError("INVALID_UTF8", 1007, `${where} is not valid UTF-8`);
 }
 
@@ -51,8 +60,8 @@ export function decodeUtf8(bytes: Uint8Array, where = "Text message"): string {
   }
   try {
     return strictDecoder.decode(bytes);
-  } catch {
-    throw invalidUtf8(where);
+  } catch (error) {
+    throw decodeFailure(error, where);
   }
 }
 
@@ -129,9 +138,9 @@ export class Utf8StreamDecoder {
     const decoder = this.#decoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
     try {
       return decoder.decode(piece, { stream: true });
-    } catch {
+    } catch (error) {
       this.#decoder = null;
-      throw invalidUtf8("Text message");
+      throw decodeFailure(error, "Text message");
     }
   }
 
@@ -146,9 +155,9 @@ export class Utf8StreamDecoder {
     if (decoder === null) return "";
     try {
       return decoder.decode();
-    } catch {
+    } catch (error) {
       this.#decoder = null;
-      throw invalidUtf8("Text message");
+      throw decodeFailure(error, "Text message");
     }
   }
 

@@ -343,3 +343,14 @@ Deno.test("5.3 FrameEncoder: a negative int32 from nextMask() is used as its uns
     bytes(0x82, 0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0),
   );
 });
+
+Deno.test("5.6 FrameEncoder: a frame size below one character never splits the character", () => {
+  const encoder = new FrameEncoder({ role: "server", frameSize: 2 });
+  const text = "a€b😀";
+  const frames = encoder.encodeMessage(0x1, new TextEncoder().encode(text));
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  // Every frame's payload (after the 2-byte header) is valid UTF-8 on its own.
+  const pieces = frames.map((frame) => decoder.decode(frame.subarray(2)));
+  assert.equal(pieces.join(""), text);
+  assert.deepEqual(pieces, ["a", "€", "b", "😀"]);
+});
