@@ -193,7 +193,8 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
     }
     const result = await validateServerResponse(head, {
       key: request.key,
-      protocols: params.protocols,
+      // What was offered, including a Sec-WebSocket-Protocol request header.
+      protocols: request.protocols,
       extensions: params.extensions === "" ? undefined : params.extensions,
     });
     signal.throwIfAborted();
