@@ -184,7 +184,14 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
           "Server closed the connection before completing the opening handshake",
         );
       }
-      head = parser.push(chunk);
+      try {
+        head = parser.push(chunk);
+      } catch (error) {
+        throw new OpeningError(
+          E.ConnectionRefusedError,
+          `The server's handshake response is malformed: ${messageOf(error)}`,
+        );
+      }
     }
     const status = Number(head.startLine.split(" ")[1]);
     if (status === 401) {

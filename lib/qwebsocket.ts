@@ -221,6 +221,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #remote: EngineEndpoint | null = null;
   #peerName = "";
   #opening: AbortController | null = null;
+  // Counts open() calls, so a late report of an earlier one is dropped.
+  #attempt = 0;
   #pausedOnSslErrors: (() => void) | null = null;
   #pingStarted = 0;
   #finished: Promise<void> = Promise.resolve();
@@ -294,14 +296,23 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       throw new TypeError("Cannot open: pass a URL, a string or a QNetworkRequest");
     }
     if (this.#state !== State.UnconnectedState) this.abort();
+    this.#attempt++;
     this.#request = request;
     this.#options = new QWebSocketHandshakeOptions(options);
     this.#resetConnectionFields();
 
     const url = validUrl(raw);
     if (typeof url === "string") {
+      // Qt emits `error` at once and stays unconnected; the events come after
+      // the current task so listeners added right after open() see them, and
+      // `disconnected` ends every failed open() alike.
       this.#setError(SocketError.ConnectionRefusedError, url);
-      queueMicrotask(() => this.#emitError(SocketError.ConnectionRefusedError));
+      const attempt = this.#attempt;
+      queueMicrotask(() => {
+        if (attempt !== this.#attempt) return;
+        this.#emitError(SocketError.ConnectionRefusedError);
+        this.#dispatch("disconnected");
+      });
       return;
     }
     this.#resourceName = (url.pathname === "" ? "/" : url.pathname) + url.search;

@@ -449,8 +449,11 @@ export interface RawPeer {
   readonly url: string;
   /** Settles when every accepted connection's script has finished. */
   done(): Promise<void>;
-  /** Stops listening and closes every connection; waits for the scripts. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and waits for the scripts, then closes every connection.
+   * With `force`, closes the connections first and ignores the scripts' failures.
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 /**
@@ -492,7 +495,8 @@ export function rawPeer(
       await accepting;
       await Promise.all(scripts);
     },
-    async close() {
+    async close(force = false) {
+      if (force) { for (const c of conns) c.close(); }
       if (listening) {
         listening = false;
         try {
@@ -504,6 +508,7 @@ export function rawPeer(
       await accepting;
       const results = await within(Promise.allSettled(scripts), "the raw peer's scripts");
       for (const c of conns) c.close();
+      if (force) return;
       for (const r of results) if (r.status === "rejected") throw r.reason;
     },
   };
