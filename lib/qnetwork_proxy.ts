@@ -1,12 +1,35 @@
 /**
- * `QNetworkProxy`: how a `QWebSocket` reaches its server.
+ * `QNetworkProxy`: how a `QWebSocket` reaches its server (directly, through
+ * an HTTP CONNECT proxy, or as the environment variables say).
  *
  * @module
  */
 
 /**
  * A proxy setting, as Qt's `QNetworkProxy`: a type, a host and port, and
- * optional credentials.
+ * optional credentials. Give it to `QWebSocket.setProxy()`, or make it the
+ * default of every socket with {@linkcode QNetworkProxy.setApplicationProxy}.
+ *
+ * The types that apply to WebSockets:
+ *
+ * - `HttpProxy`: `ws:` and `wss:` connections go through an HTTP `CONNECT`
+ *   tunnel; for `wss:` the TLS session runs end to end inside the tunnel and
+ *   verifies the server's name, not the proxy's. With a user or password set,
+ *   `Proxy-Authorization: Basic` is sent from the first request; a 407 answer
+ *   dispatches `proxyAuthenticationRequired` on the socket.
+ * - `NoProxy`: connect directly.
+ * - `DefaultProxy` (the default of every socket): use the application proxy.
+ *   The application proxy is itself `DefaultProxy` until set, which means the
+ *   environment variables, as curl reads them: `https_proxy`/`HTTPS_PROXY`
+ *   for `wss:`, `http_proxy`/`HTTP_PROXY` for `ws:`, then `all_proxy`/
+ *   `ALL_PROXY`, with `no_proxy`/`NO_PROXY` exempting hosts (see
+ *   `docs/proxy.md` for the exact rules). Reading them needs `--allow-env`;
+ *   without that permission they count as unset (no prompt, no error).
+ * - `Socks5Proxy`, `HttpCachingProxy`, `FtpCachingProxy`: not supported; a
+ *   socket using one fails to open with `UnsupportedSocketOperationError`.
+ *
+ * The password is never shown by `console.log` / `Deno.inspect`, nor put in
+ * any error message.
  *
  * @example A proxy with credentials
  * ```ts
@@ -35,7 +58,9 @@ export class QNetworkProxy {
     FtpCachingProxy: 5,
   } as const;
 
-  static #applicationProxy: QNetworkProxy = new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
+  // Null until set: the initial application proxy is a DefaultProxy, meaning
+  // the environment variables decide (made on first use, after the class exists).
+  static #applicationProxy: QNetworkProxy | null = null;
 
   #type: QNetworkProxy.ProxyType;
   #hostName: string;
@@ -47,10 +72,12 @@ export class QNetworkProxy {
    * Creates a proxy setting.
    *
    * @param type The kind of proxy (default `DefaultProxy`).
-   * @param hostName The proxy's host.
-   * @param port The proxy's port.
+   * @param hostName The proxy's host name or IP address (IPv6 with or without brackets).
+   * @param port The proxy's port, 0 to 65535 (an `HttpProxy` needs one).
    * @param user The user name for proxy authentication.
    * @param password The password for proxy authentication.
+   * @throws {RangeError} When `type` is not a `ProxyType` or `port` is out of range.
+   * @throws {TypeError} When a name or credential is not a string.
    */
   constructor(
     type: QNetworkProxy.ProxyType = QNetworkProxy.ProxyType.DefaultProxy,
@@ -59,11 +86,11 @@ export class QNetworkProxy {
     user = "",
     password = "",
   ) {
-    this.#type = type;
-    this.#hostName = hostName;
-    this.#port = port;
-    this.#user = user;
-    this.#password = password;
+    this.#type = checkType(type);
+    this.#hostName = checkString("host name", hostName);
+    this.#port = checkPort(port);
+    this.#user = checkString("user", user);
+    this.#password = checkString("password", password);
   }
 
   /** Returns the kind of proxy. */
@@ -77,7 +104,7 @@ export class QNetworkProxy {
    * @param type The kind of proxy.
    */
   setType(type: QNetworkProxy.ProxyType): void {
-    this.#type = type;
+    this.#type = checkType(type);
   }
 
   /** Returns the proxy's host. */
@@ -91,7 +118,7 @@ export class QNetworkProxy {
    * @param hostName The proxy's host.
    */
   setHostName(hostName: string): void {
-    this.#hostName = hostName;
+    this.#hostName = checkString("host name", hostName);
   }
 
   /** Returns the proxy's port. */
@@ -105,7 +132,7 @@ export class QNetworkProxy {
    * @param port The proxy's port.
    */
   setPort(port: number): void {
-    this.#port = port;
+    this.#port = checkPort(port);
   }
 
   /** Returns the user name for proxy authentication. */
@@ -119,7 +146,7 @@ export class QNetworkProxy {
    * @param user The user name.
    */
   setUser(user: string): void {
-    this.#user = user;
+    this.#user = checkString("user", user);
   }
 
   /** Returns the password for proxy authentication. */
@@ -133,7 +160,7 @@ export class QNetworkProxy {
    * @param password The password.
    */
   setPassword(password: string): void {
-    this.#password = password;
+    this.#password = checkString("password", password);
   }
 
   /**
@@ -149,22 +176,80 @@ export class QNetworkProxy {
   }
 
   /**
-   * The proxy used by sockets whose proxy is `DefaultProxy`.
+   * The proxy used by sockets whose proxy is `DefaultProxy`. Until set, this
+   * is a `DefaultProxy` itself, which means the proxy environment variables.
    *
    * @returns The application-wide proxy.
    */
   static applicationProxy(): QNetworkProxy {
+    QNetworkProxy.#applicationProxy ??= new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
     return QNetworkProxy.#applicationProxy;
   }
 
   /**
-   * Sets the proxy used by sockets whose proxy is `DefaultProxy`.
+   * Sets the proxy used by sockets whose proxy is `DefaultProxy`, from their
+   * next `open()` on. Set `NoProxy` to ignore the environment variables, or a
+   * `DefaultProxy` to follow them again.
+   *
+   * @example Route every socket through a corporate proxy
+   * ```ts
+   * import { QNetworkProxy } from "@qtws/websockets";
+   * import assert from "node:assert/strict";
+   *
+   * const before = QNetworkProxy.applicationProxy();
+   * QNetworkProxy.setApplicationProxy(
+   *   new QNetworkProxy(QNetworkProxy.ProxyType.HttpProxy, "proxy.example", 3128),
+   * );
+   * assert.equal(QNetworkProxy.applicationProxy().hostName(), "proxy.example");
+   * QNetworkProxy.setApplicationProxy(before);
+   * ```
    *
    * @param proxy The application-wide proxy.
+   * @throws {TypeError} When `proxy` is not a `QNetworkProxy`.
    */
   static setApplicationProxy(proxy: QNetworkProxy): void {
+    if (!(proxy instanceof QNetworkProxy)) {
+      throw new TypeError("Cannot set the application proxy: pass a QNetworkProxy");
+    }
     QNetworkProxy.#applicationProxy = proxy;
   }
+
+  /**
+   * What `console.log` and `Deno.inspect` show: every field but the password,
+   * which is masked so that logs never carry it.
+   *
+   * @returns A description such as `QNetworkProxy { HttpProxy proxy:3128 user="alice" password=*** }`.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    const type = Object.entries(QNetworkProxy.ProxyType).find(([, v]) => v === this.#type)?.[0];
+    const host = this.#hostName === "" ? "" : ` ${this.#hostName}:${this.#port}`;
+    const user = this.#user === "" ? "" : ` user=${JSON.stringify(this.#user)}`;
+    const password = this.#password === "" ? "" : " password=***";
+    return `QNetworkProxy { ${type}${host}${user}${password} }`;
+  }
+}
+
+function checkType(type: unknown): QNetworkProxy.ProxyType {
+  if (!Object.values(QNetworkProxy.ProxyType).includes(type as QNetworkProxy.ProxyType)) {
+    throw new RangeError(
+      `Cannot use proxy type ${String(type)}: pass one of QNetworkProxy.ProxyType`,
+    );
+  }
+  return type as QNetworkProxy.ProxyType;
+}
+
+function checkPort(port: unknown): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Cannot use proxy port ${String(port)}: pass an integer from 0 to 65535`);
+  }
+  return port;
+}
+
+function checkString(what: string, value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot set the proxy's ${what}: pass a string, not ${typeof value}`);
+  }
+  return value;
 }
 
 /** The type of `QNetworkProxy.ProxyType` values. */
