@@ -14,7 +14,7 @@ import {
   BytesWrittenEvent,
   PongEvent,
   type PreSharedKeyAuthenticationRequiredEvent,
-  type ProxyAuthenticationRequiredEvent,
+  ProxyAuthenticationRequiredEvent,
   QtEventTarget,
   SocketErrorEvent,
   SslErrorEvent,
@@ -33,6 +33,7 @@ import { isValidCloseCode, QWebSocketProtocol } from "./protocol/qwebsocket_prot
 import { QAuthenticator } from "./qauthenticator.ts";
 import { QNetworkProxy } from "./qnetwork_proxy.ts";
 import { QNetworkRequest } from "./qnetwork_request.ts";
+import { tunnelFor } from "./proxy_selection.ts";
 import { QWebSocketHandshakeOptions } from "./qwebsocket_handshake_options.ts";
 import type { EngineEndpoint, EngineHost, EngineResult, SocketEngine } from "./socket_engine.ts";
 import { DEFAULT_CLOSE_TIMEOUT, StreamEngine } from "./stream_engine.ts";
@@ -213,6 +214,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #sslConfiguration: QSslConfiguration = QSslConfiguration.defaultConfiguration();
   #ignoredSslErrors: QSslError[] = [];
   #ignoreAllSslErrors = false;
+  // Counts ignoreSslErrors() calls, to see whether an sslErrors listener made one.
+  #ignoreCalls = 0;
   #openTimeout = DEFAULT_OPEN_TIMEOUT;
   #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
@@ -336,6 +339,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   async #runOpening(url: URL, controller: AbortController): Promise<void> {
     const wsUrl = new URL(url.href);
+    // One tunnel for every attempt of this open(), so proxy credentials
+    // given in proxyAuthenticationRequired are not asked for again.
+    const tunnel = this.#tunnel(wsUrl);
     for (let sslAttempt = 0;; sslAttempt++) {
       try {
         const result = await runOpening({
@@ -345,7 +351,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           protocols: this.#options.subprotocols(),
           extensions: "",
           tls: this.#tlsOptions(),
-          tunnel: this.#tunnel(),
+          tunnel,
           signal: controller.signal,
           authenticate: (realm) => this.#askCredentials(realm),
         });
@@ -376,15 +382,23 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         const failure = error instanceof OpeningError
           ? error
           : new OpeningError(SocketError.UnknownSocketError, String(error));
+        const problem = failure.socketError === SocketError.SslHandshakeFailedError
+          ? failure.certificateProblem
+          : null;
+        // Each retry needs the application to have ignored something new, so
+        // this ends; rustls reports one problem at a time, hence a few rounds.
         if (
-          failure.socketError === SocketError.SslHandshakeFailedError && sslAttempt === 0 &&
-          failure.certificateProblem !== null &&
-          await this.#handleSslErrors(failure.certificateProblem, controller)
+          problem !== null && sslAttempt < 3 &&
+          await this.#handleSslErrors(problem, controller)
         ) {
           continue;
         }
+        if (this.#opening !== controller) return;
         this.#opening = null;
-        this.#failOpening(failure.socketError, failure.message);
+        this.#failOpening(
+          failure.socketError,
+          problem === null ? failure.message : failure.message + this.#sslHint(problem),
+        );
         return;
       }
     }
@@ -398,7 +412,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     const error = new QSslError(sslErrorFor(problem));
     this.dispatchEvent(new SslErrorEvent("peerVerifyError", error));
     if (this.#opening !== controller) return false;
-    const before = { all: this.#ignoreAllSslErrors, list: this.#ignoredSslErrors.length };
+    const before = this.#ignoreCalls;
     this.dispatchEvent(new SslErrorsEvent([error]));
     if (this.#opening !== controller) return false;
     if (this.#pauseMode & QAbstractSocket.PauseMode.PauseOnSslErrors) {
@@ -409,10 +423,27 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       this.#pausedOnSslErrors = null;
       if (this.#opening !== controller || controller.signal.aborted) return false;
     }
-    const changed = this.#ignoreAllSslErrors !== before.all ||
-      this.#ignoredSslErrors.length !== before.list;
-    if (!changed) return false;
+    // Retrying with unchanged settings would fail the same way.
+    if (this.#ignoreCalls === before) return false;
     return this.#canIgnore(problem);
+  }
+
+  // How to get past a certificate problem, for errorString().
+  #sslHint(problem: CertificateProblem): string {
+    if (problem === "host-name-mismatch") {
+      return "; to accept it, call ignoreSslErrors() from an sslErrors listener, or pass " +
+        "new QSslError(QSslError.SslError.HostNameMismatch) to ignoreSslErrors() before open()";
+    }
+    const trust = "pass the CA to QSslConfiguration.setCaCertificates(), or the server's " +
+      "certificate to ignoreSslErrors([new QSslError(kind, certificate)])";
+    const verifyNone =
+      this.#sslConfiguration.peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
+    return this.#ignoreAllSslErrors || verifyNone
+      ? `; ${
+        verifyNone ? "PeerVerifyMode.VerifyNone" : "ignoreSslErrors() without a list"
+      } cannot waive this on Deno: ${trust}, ` +
+        "or run Deno with --unsafely-ignore-certificate-errors"
+      : `; to trust it, ${trust}`;
   }
 
   // Whether Deno can connect while ignoring the problem: a host name mismatch
@@ -452,15 +483,31 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     }
     const alpn = config.allowedNextProtocols();
     if (alpn.length > 0) tls.alpnProtocols = alpn;
+    // VerifyNone: Deno always checks the chain; the host name is what it can skip.
     const mismatchIgnored =
       this.#ignoredSslErrors.some((e) => e.error() === QSslError.SslError.HostNameMismatch) ||
-      this.#ignoreAllSslErrors;
+      this.#ignoreAllSslErrors ||
+      config.peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
     if (mismatchIgnored) tls.unsafelyDisableHostnameVerification = true;
     return tls;
   }
 
-  #tunnel(): Tunnel | null {
-    return null;
+  // The proxy is resolved when open() runs: proxy() (DefaultProxy: the
+  // application proxy, then the environment variables).
+  #tunnel(url: URL): Tunnel | null {
+    return tunnelFor(this.#proxy, url, {
+      openTimeout: this.#openTimeout,
+      authenticate: (proxy, realm) => this.#askProxyCredentials(proxy, realm),
+    });
+  }
+
+  // Qt's proxyAuthenticationRequired: filled in synchronously, or give up.
+  #askProxyCredentials(proxy: QNetworkProxy, realm: string): Credentials | null {
+    const authenticator = new QAuthenticator(realm);
+    this.dispatchEvent(new ProxyAuthenticationRequiredEvent(proxy, authenticator));
+    return authenticator.isNull()
+      ? null
+      : { user: authenticator.user(), password: authenticator.password() };
   }
 
   #failOpening(error: QAbstractSocket.SocketError, message: string): void {
@@ -912,13 +959,21 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#pausedOnSslErrors?.();
   }
 
-  /** Returns the proxy setting (default `DefaultProxy`). */
+  /** Returns the proxy setting (default `DefaultProxy`), as set; see {@linkcode setProxy}. */
   proxy(): QNetworkProxy {
     return this.#proxy;
   }
 
   /**
-   * Sets the proxy used by the next `open()`.
+   * Sets the proxy used by the next `open()`: `HttpProxy` (an HTTP CONNECT
+   * tunnel, Basic authentication; for `wss:` TLS runs end to end inside it),
+   * `NoProxy`, or `DefaultProxy` (`QNetworkProxy.applicationProxy()`, which
+   * until set means the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`
+   * environment variables). A 407 from the proxy dispatches
+   * `proxyAuthenticationRequired(proxy, authenticator)`: fill in the
+   * authenticator synchronously and the connection is tried once more;
+   * otherwise `error(ProxyAuthenticationRequiredError)`. SOCKS5 and caching
+   * proxies fail with `UnsupportedSocketOperationError`. See `docs/proxy.md`.
    *
    * @param networkProxy The proxy.
    */
@@ -929,9 +984,13 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#proxy = networkProxy;
   }
 
-  /** Returns the TLS configuration. */
+  /**
+   * Returns a copy of the TLS configuration, as Qt returns it by value; once a
+   * `wss:` connection is up, its `nextNegotiatedProtocol()` is the ALPN
+   * protocol the server chose.
+   */
   sslConfiguration(): QSslConfiguration {
-    return this.#sslConfiguration;
+    return this.#sslConfiguration.clone();
   }
 
   /**
@@ -944,7 +1003,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     if (!(sslConfiguration instanceof QSslConfiguration)) {
       throw new TypeError("Cannot set SSL configuration: pass a QSslConfiguration");
     }
-    this.#sslConfiguration = sslConfiguration;
+    this.#sslConfiguration = sslConfiguration.clone();
   }
 
   /**
@@ -958,6 +1017,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
    * @param errors The expected problems; each call replaces the previous list.
    */
   ignoreSslErrors(errors?: readonly QSslError[]): void {
+    this.#ignoreCalls++;
     if (errors === undefined) {
       this.#ignoreAllSslErrors = true;
       return;

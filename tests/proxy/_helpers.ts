@@ -7,6 +7,7 @@
  * @module
  */
 
+import { QSslCertificate, QWebSocket, type SocketErrorEvent } from "../../mod.ts";
 import { within } from "../client/_helpers.ts";
 
 export { within };
@@ -433,4 +434,52 @@ export async function drain(conn: Deno.Conn): Promise<void> {
   while (await conn.read(buffer) !== null) {
     // Discard.
   }
+}
+
+// --- QWebSocket ------------------------------------------------------------------
+
+/** How an `open()` ended. */
+export type Outcome =
+  | { connected: true }
+  | { connected: false; error: number; errorString: string };
+
+/** Opens `socket` and waits (bounded) for `connected` or `error`. */
+export function openSocket(socket: QWebSocket, url: string): Promise<Outcome> {
+  const outcome = new Promise<Outcome>((resolve) => {
+    const onConnected = () => {
+      socket.removeEventListener("error", onError);
+      resolve({ connected: true });
+    };
+    const onError = (e: SocketErrorEvent) => {
+      socket.removeEventListener("connected", onConnected);
+      resolve({ connected: false, error: e.error, errorString: socket.errorString() });
+    };
+    socket.addEventListener("connected", onConnected, { once: true });
+    socket.addEventListener("error", onError, { once: true });
+  });
+  socket.open(url);
+  return within(outcome, `${url} to connect or fail`, BOUND);
+}
+
+/** Sends `text` and waits (bounded) for the echo. */
+export async function echo(socket: QWebSocket, text: string): Promise<string> {
+  const received = new Promise<string>((resolve) => {
+    socket.addEventListener("textMessageReceived", (e) => resolve(e.message), { once: true });
+  });
+  socket.sendTextMessage(text);
+  return await within(received, "the echo", BOUND);
+}
+
+/** Closes (if connected) and releases the socket. */
+export async function dispose(socket: QWebSocket): Promise<void> {
+  await within(socket[Symbol.asyncDispose](), "the socket to close", BOUND);
+}
+
+/** A socket that trusts the test CA (for wss: to the fixtures' certificates). */
+export function trustingSocket(): QWebSocket {
+  const socket = new QWebSocket();
+  const config = socket.sslConfiguration();
+  config.setCaCertificates(QSslCertificate.fromData(TLS.ca));
+  socket.setSslConfiguration(config);
+  return socket;
 }
