@@ -72,3 +72,21 @@ export {
   TextFrameReceivedEvent,
   TextMessageReceivedEvent,
 } from "./lib/events.ts";
+export { WebSocket, type WebSocketEventMap, type WebSocketInit } from "./lib/qml/web_socket.ts";
+export {
+  WebSocketServer,
+  type WebSocketServerEventMap,
+  type WebSocketServerInit,
+} from "./lib/qml/web_socket_server.ts";
+export {
+  AcceptChangedEvent,
+  ActiveChangedEvent,
+  ClientConnectedEvent,
+  ErrorStringChangedEvent,
+  HostChangedEvent,
+  ListenChangedEvent,
+  NameChangedEvent,
+  PortChangedEvent,
+  StatusChangedEvent,
+  UrlChangedEvent,
+} from "./lib/qml/events.ts";
