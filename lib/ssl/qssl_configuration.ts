@@ -9,7 +9,7 @@ import { QSslKey } from "./qssl_key.ts";
 
 /** How strictly the peer's certificate is checked (Qt's `QSslSocket::PeerVerifyMode`). */
 export const PeerVerifyMode = {
-  /** Do not ask for or check the peer's certificate (not possible for clients on Deno). */
+  /** Do not check the peer's certificate (clients on Deno: skips the host name check only). */
   VerifyNone: 0,
   /** Ask for a certificate but do not require it to be valid. */
   QueryPeer: 1,
@@ -214,8 +214,9 @@ export class QSslConfiguration {
 
   /**
    * Sets how strictly the peer is verified. Deno always verifies a server's
-   * certificate: `VerifyNone` on a client is refused at connection time with a
-   * clear error (run with `--unsafely-ignore-certificate-errors` instead).
+   * certificate chain: `VerifyNone` on a client skips only the host name
+   * check; an untrusted chain still fails, with an `errorString()` that says
+   * how to trust it (or run Deno with `--unsafely-ignore-certificate-errors`).
    *
    * @param mode The mode.
    */

@@ -464,8 +464,11 @@ export interface RawPeer {
 export function rawPeer(
   script: (conn: RawConn, index: number) => Promise<void>,
   max = 1,
+  tls?: { cert: string; key: string; alpnProtocols?: string[] },
 ): RawPeer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = tls === undefined
+    ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
+    : Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...tls });
   const port = (listener.addr as Deno.NetAddr).port;
   const conns: RawConn[] = [];
   const scripts: Promise<void>[] = [];
@@ -490,7 +493,7 @@ export function rawPeer(
   let listening = true;
   return {
     port,
-    url: `ws://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "ws" : "wss"}://127.0.0.1:${port}`,
     async done() {
       await accepting;
       await Promise.all(scripts);
