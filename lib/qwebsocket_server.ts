@@ -17,7 +17,7 @@ import {
 } from "./events.ts";
 import { computeAcceptKey } from "./protocol/accept_key.ts";
 import { HandshakeError } from "./protocol/errors.ts";
-import { type HttpHead, HttpHeadParser } from "./protocol/http_head.ts";
+import { type HttpHead, HttpHeadParser, reasonPhrase } from "./protocol/http_head.ts";
 import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import { QWebSocketProtocol } from "./protocol/qwebsocket_protocol.ts";
 import {
@@ -39,12 +39,27 @@ import {
   accept,
   acceptedChannel,
   adopt,
+  allowNetValue,
   closeListener,
+  isTlsConn,
   listen,
   type ListeningSocket,
+  type ListenTlsOptions,
+  peerOf,
 } from "./transport/listen.ts";
 
 const CloseCode = QWebSocketProtocol.CloseCode;
+
+// Qt's default outgoing frame size (QWebSocket::outgoingFrameSize()).
+const DEFAULT_OUTGOING_FRAME_SIZE = 512 * 1024;
+// After a failed accept (out of descriptors, say), wait this long before the next.
+const ACCEPT_RETRY_MS = 100;
+// A refused client gets this long, and this many bytes, to finish sending
+// before its connection is closed (see linger()).
+const LINGER_MS = 2000;
+const LINGER_BYTES = 1024 * 1024;
+// setTimeout fires at once for delays above 2^31 - 1 ms.
+const MAX_TIMER_DELAY = 2147483647;
 
 /** Qt's default handshake timeout: 10 seconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10000;
@@ -115,12 +130,29 @@ export const QHostAddress = {
 /**
  * A WebSocket server with Qt's `QWebSocketServer` API: `listen()`, then take
  * each handshaken client with `nextPendingConnection()` when `newConnection`
- * fires.
+ * fires. Accepted sockets are `QWebSocket`s in the server role, in
+ * `ConnectedState`; they start reading when they are handed out, so a
+ * message that arrived with the handshake reaches the listeners added right
+ * after `nextPendingConnection()`.
  *
- * Beyond Qt: accepted sockets get the server's incoming size limits
- * (`setMaxAllowedIncomingFrameSize`, `setMaxAllowedIncomingMessageSize`;
- * defaults 16 MiB and 64 MiB) before their first byte is read, and a full
- * pending queue answers `503 Service Unavailable`.
+ * The opening handshake follows RFC 6455 §4.2: a malformed request gets
+ * `400 Bad Request`, another protocol version `426 Upgrade Required` with
+ * `Sec-WebSocket-Version: 13`, a refused origin `403 Forbidden`, an
+ * oversized head (64 KiB, 8 KiB lines, 100 headers)
+ * `431 Request Header Fields Too Large`, and a full pending queue
+ * `503 Service Unavailable`; each refusal dispatches `serverError` with
+ * `error()` and `errorString()` set. Nothing a client does (bad TLS, a bad
+ * or slow handshake) disturbs the other clients.
+ *
+ * Differences from Qt, on purpose: accepted sockets get the server's incoming
+ * size limits (`setMaxAllowedIncomingFrameSize` and
+ * `setMaxAllowedIncomingMessageSize`; 16 MiB and 64 MiB by default, where Qt
+ * allows 2 GiB) before their first byte is read, because a client could send
+ * a huge message before the application had the socket to limit it; a full
+ * pending queue answers 503 rather than closing the connection without an
+ * answer. Deno has no descriptors, no TLS alerts, no PSK and no client
+ * certificate requests on listeners: see `setSocketDescriptor()`,
+ * `setSslConfiguration()` and the events that are never dispatched.
  *
  * @example An echo server (run with `--allow-net=127.0.0.1:1234`)
  * ```ts ignore
@@ -131,8 +163,23 @@ export const QHostAddress = {
  *   const socket = server.nextPendingConnection()!;
  *   socket.addEventListener("textMessageReceived", (e) => socket.sendTextMessage(e.message));
  *   socket.addEventListener("binaryMessageReceived", (e) => socket.sendBinaryMessage(e.message));
+ *   socket.addEventListener("disconnected", () => console.log("client left"));
  * });
  * if (!server.listen("127.0.0.1", 1234)) console.error(server.errorString());
+ * ```
+ *
+ * @example Refuse other origins and choose a subprotocol
+ * ```ts
+ * import { QHostAddress, QWebSocketServer } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+ * server.setSupportedSubprotocols(["chat.v2", "chat.v1"]);
+ * server.addEventListener("originAuthenticationRequired", (e) => {
+ *   e.authenticator.setAllowed(e.authenticator.origin() === "https://app.example");
+ * });
+ * assert.ok(server.listen(QHostAddress.LocalHost, 0));
+ * assert.equal(server.serverUrl()?.protocol, "ws:");
  * ```
  */
 export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
@@ -149,8 +196,10 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   #socket: ListeningSocket | null = null;
   #acceptLoop: Promise<void> | null = null;
   #paused = false;
-  #resumeAccept: (() => void) | null = null;
+  #wake: (() => void) | null = null;
   #pending: QWebSocket[] = [];
+  // Clients that passed every check and are being answered 101: they count
+  // against the pending queue so a burst cannot overfill it.
   #reserved = 0;
   #maxPending = 30;
   #handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
@@ -161,9 +210,9 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   #errorString = "";
   #maxFrameSize = DEFAULT_SERVER_MAX_FRAME_SIZE;
   #maxMessageSize = DEFAULT_SERVER_MAX_MESSAGE_SIZE;
-  #handshakes: Set<{ close(): void }> = new Set();
+  #handshakes: Set<HandshakeTask> = new Set();
   #handshakeTasks: Set<Promise<void>> = new Set();
-  #backoff: ReturnType<typeof setTimeout> | undefined;
+  #closingSockets: Set<Promise<void>> = new Set();
 
   /**
    * Creates a server.
@@ -194,12 +243,29 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
 
   /**
    * Starts listening on `address` and `port` (0: any free port). Returns at
-   * once: `true` on success; `false` with `error()` and `errorString()` set
-   * (address in use, a missing `--allow-net` permission, no certificate in
-   * secure mode).
+   * once, since `Deno.listen` and `Deno.listenTls` are synchronous: `true` on
+   * success; `false` with `error()` (`CloseCodeAbnormalDisconnection`) and
+   * `errorString()` set, and `serverError` dispatched, when the address is in
+   * use, the `--allow-net` permission is missing (the message names the
+   * flag), the address is not valid here, the server already listens, or
+   * SecureMode has no certificate and key.
+   *
+   * `QHostAddress.Any` is `"0.0.0.0"` (every IPv4 interface); use
+   * `QHostAddress.AnyIPv6` (`"::"`) for IPv6, which on most systems takes
+   * IPv4 clients as well.
+   *
+   * @example Listen on a free loopback port
+   * ```ts
+   * import { QHostAddress, QWebSocketServer } from "@qtws/websockets";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+   * assert.ok(server.listen(QHostAddress.LocalHost, 0));
+   * assert.ok(server.serverPort() > 0);
+   * ```
    *
    * @param address The address to bind: an IP address or a `QHostAddress` value.
-   * @param port The port.
+   * @param port The port, 0 to 65535.
    * @returns Whether the server is now listening.
    */
   listen(address: string = QHostAddress.Any, port = 0): boolean {
@@ -210,38 +276,67 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       throw new RangeError(`Cannot listen on port ${port}: use an integer from 0 to 65535`);
     }
     if (this.#socket !== null) {
-      this.#setError(CloseCode.CloseCodeBadOperation, "The server is already listening");
+      this.#fail(
+        CloseCode.CloseCodeAbnormalDisconnection,
+        `Cannot listen on ${allowNetValue(address, port)}: the server already listens on ${
+          allowNetValue(this.serverAddress(), this.serverPort())
+        }; call close() first`,
+      );
       return false;
     }
-    let tls = null;
+    if (address === QHostAddress.Null) {
+      this.#fail(
+        CloseCode.CloseCodeAbnormalDisconnection,
+        "Cannot listen on QHostAddress.Null: pass an address such as QHostAddress.LocalHost",
+      );
+      return false;
+    }
+    let tls: ListenTlsOptions | null = null;
     if (this.#secureMode === QWebSocketServer.SslMode.SecureMode) {
-      const config = this.#sslConfiguration;
-      const chain = config.localCertificateChain();
-      if (chain.length === 0 || config.privateKey().isNull()) {
-        this.#setError(
-          CloseCode.CloseCodeTlsHandshakeFailed,
-          "Cannot listen in SecureMode without a certificate and key: call setSslConfiguration() with setLocalCertificate() and setPrivateKey() first",
-        );
+      const options = this.#tlsOptions();
+      if (typeof options === "string") {
+        this.#fail(CloseCode.CloseCodeTlsHandshakeFailed, options);
         return false;
       }
-      tls = {
-        cert: chain.map((c) => c.toPem()).join(""),
-        key: config.privateKey().toPem(),
-        alpnProtocols: config.allowedNextProtocols(),
-      };
+      tls = options;
     }
+    let socket: ListeningSocket;
     try {
-      this.#startListening(listen(address, port, tls));
+      socket = listen(address, port, tls);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#setError(CloseCode.CloseCodeAbnormalDisconnection, message);
+      this.#fail(CloseCode.CloseCodeAbnormalDisconnection, messageOf(error));
       return false;
     }
+    this.#startListening(socket);
     return true;
+  }
+
+  // SecureMode settings for Deno.listenTls, or why there are none.
+  #tlsOptions(): ListenTlsOptions | string {
+    const config = this.#sslConfiguration;
+    const chain = config.localCertificateChain();
+    if (chain.length === 0 || config.privateKey().isNull()) {
+      return "Cannot listen in SecureMode without a certificate and key: call setSslConfiguration() " +
+        "with a configuration that has setLocalCertificate() (or setLocalCertificateChain()) and " +
+        "setPrivateKey()";
+    }
+    if (config.peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyPeer) {
+      // Refuse rather than accept clients unverified: the application asked for client certificates.
+      return "Cannot listen in SecureMode with PeerVerifyMode.VerifyPeer: Deno.listenTls cannot " +
+        "request or verify client certificates; authenticate clients another way (for example " +
+        "a token in the request) and use AutoVerifyPeer";
+    }
+    const alpn = config.allowedNextProtocols();
+    return {
+      cert: chain.map((c) => c.toPem()).join(""),
+      key: config.privateKey().toPem(),
+      ...(alpn.length > 0 ? { alpnProtocols: alpn } : {}),
+    };
   }
 
   #startListening(socket: ListeningSocket): void {
     this.#socket = socket;
+    this.#paused = false;
     this.#error = CloseCode.CloseCodeNormal;
     this.#errorString = "";
     this.#acceptLoop = this.#acceptConnections(socket);
@@ -250,7 +345,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   async #acceptConnections(socket: ListeningSocket): Promise<void> {
     while (this.#socket === socket) {
       if (this.#paused) {
-        await new Promise<void>((resolve) => (this.#resumeAccept = resolve));
+        await this.#sleep();
         continue;
       }
       let conn: Deno.Conn | null;
@@ -258,76 +353,132 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
         conn = await accept(socket);
       } catch (error) {
         if (this.#socket !== socket) return;
-        const socketError = error instanceof TransportError
-          ? error.socketError
-          : QAbstractSocket.SocketError.UnknownSocketError;
-        this.#errorString = error instanceof Error ? error.message : String(error);
-        this.dispatchEvent(new AcceptErrorEvent(socketError));
-        // Out of descriptors: give the process a moment before trying again.
-        await new Promise<void>((resolve) => (this.#backoff = setTimeout(resolve, 100)));
-        this.#backoff = undefined;
+        this.#acceptFailed(error);
+        // Out of descriptors, say: give the process a moment instead of spinning.
+        await this.#sleep(ACCEPT_RETRY_MS);
         continue;
       }
-      if (conn === null) return;
+      if (conn === null) {
+        // The listener was closed behind the server's back (by its adopter, say).
+        if (this.#socket === socket) this.close();
+        return;
+      }
+      // The accept was already waiting when pauseAccepting() came: this client
+      // waits, connected but unanswered, until resumeAccepting().
+      while (this.#paused && this.#socket === socket) await this.#sleep();
       if (this.#socket !== socket) {
-        conn.close();
+        closeConn(conn);
         return;
       }
       this.#track(this.#upgrade(conn));
     }
   }
 
-  /** Returns whether the server is listening. */
+  #acceptFailed(error: unknown): void {
+    const socketError = error instanceof TransportError
+      ? error.socketError
+      : QAbstractSocket.SocketError.UnknownSocketError;
+    // Qt maps every socket error of its TCP server to CloseCodeAbnormalDisconnection.
+    this.#setError(CloseCode.CloseCodeAbnormalDisconnection, messageOf(error));
+    this.dispatchEvent(new AcceptErrorEvent(socketError));
+  }
+
+  // Waits until woken (resumeAccepting, close) or, when given, `ms` passed.
+  #sleep(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        if (this.#wake === wake) this.#wake = null;
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(wake, ms);
+      this.#wake = wake;
+    });
+  }
+
+  /**
+   * Returns whether the server is listening.
+   *
+   * @returns `true` between a successful `listen()` (or `setSocketDescriptor()`) and `close()`.
+   */
   isListening(): boolean {
     return this.#socket !== null;
   }
 
   /**
-   * Stops listening, closes the sockets still waiting in the pending queue
-   * (with 1001, "Server closed"), drops handshakes under way, and dispatches
-   * `closed`. Sockets already taken with `nextPendingConnection()` stay open.
+   * Stops listening, drops handshakes under way, closes the sockets still
+   * waiting in the pending queue (with 1001 `CloseCodeGoingAway`, "Server
+   * closed"), and dispatches `closed` after the current task, as Qt does.
+   * Sockets already taken with `nextPendingConnection()` stay open.
    */
   close(): void {
+    this.#stop().then(() => this.dispatchEvent(new Event("closed")));
+  }
+
+  // Stops everything the server runs; resolves when the accept loop has ended.
+  #stop(): Promise<void> {
     const socket = this.#socket;
     this.#socket = null;
     if (socket !== null) closeListener(socket);
-    this.#resumeAccept?.();
-    this.#resumeAccept = null;
-    if (this.#backoff !== undefined) clearTimeout(this.#backoff);
-    for (const handshake of this.#handshakes) handshake.close();
+    this.#wake?.();
+    for (const task of this.#handshakes) task.close();
     this.#handshakes.clear();
     const pending = this.#pending;
     this.#pending = [];
     for (const webSocket of pending) {
       startServerSocket(webSocket);
       webSocket.close(CloseCode.CloseCodeGoingAway, "Server closed");
+      const done = webSocket[Symbol.asyncDispose]();
+      this.#closingSockets.add(done);
+      done.finally(() => this.#closingSockets.delete(done));
     }
-    if (socket === null) return;
-    const loop = this.#acceptLoop;
+    const loop = this.#acceptLoop ?? Promise.resolve();
     this.#acceptLoop = null;
-    Promise.allSettled([loop]).then(() => this.dispatchEvent(new Event("closed")));
+    return loop;
   }
 
-  /** Stops accepting connections; clients queue in the system's backlog meanwhile. */
+  /**
+   * Stops accepting connections. Clients already in the pending queue stay
+   * there; clients connecting meanwhile wait in the system's backlog (a
+   * connect succeeds, the handshake is answered after `resumeAccepting()`).
+   */
   pauseAccepting(): void {
     this.#paused = true;
   }
 
-  /** Resumes accepting connections. */
+  /** Resumes accepting connections after `pauseAccepting()`. */
   resumeAccepting(): void {
     this.#paused = false;
-    this.#resumeAccept?.();
-    this.#resumeAccept = null;
+    this.#wake?.();
   }
 
   /**
-   * Upgrades a connection the application accepted itself (for example on a
-   * listener it shares with other protocols). The server takes ownership.
+   * Runs the server handshake on a connection the application accepted
+   * itself (Qt's `handleConnection(QTcpSocket *)`), for example from a
+   * listener it shares with other protocols; the server takes ownership of
+   * the connection. A `Deno.TlsConn` gets its TLS handshake first. The
+   * handshake timeout, origin check, subprotocol choice and pending queue
+   * apply as for the server's own clients, whether or not it listens.
    *
-   * @param socket An accepted TCP or TLS connection that has sent nothing yet.
+   * @example Upgrade a connection accepted elsewhere
+   * ```ts ignore
+   * import { QWebSocketServer } from "@qtws/websockets";
+   *
+   * const server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+   * server.addEventListener("newConnection", () => server.nextPendingConnection()!.close());
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 8080 });
+   * for await (const conn of listener) server.handleConnection(conn);
+   * ```
+   *
+   * @param socket An accepted TCP or TLS connection that has sent nothing
+   *   the application read.
    */
   handleConnection(socket: Deno.Conn): void {
-    if (socket === null || typeof socket !== "object" || typeof socket.read !== "function") {
+    if (
+      socket === null || typeof socket !== "object" || typeof socket.read !== "function" ||
+      typeof socket.write !== "function" || typeof socket.close !== "function"
+    ) {
       throw new TypeError("Cannot handle connection: pass an accepted Deno.Conn");
     }
     this.#track(this.#upgrade(socket));
@@ -335,33 +486,70 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
 
   /**
    * Adopts a listener the application created, as Qt's `setSocketDescriptor()`
-   * adopts a listening descriptor: Deno has no descriptors, so the listener
-   * itself stands for one. In SecureMode, pass a `Deno.TlsListener`.
+   * adopts a listening descriptor. Deno has no descriptors, so the
+   * `Deno.Listener` itself stands for one: pass a `Deno.TcpListener` in
+   * NonSecureMode and a `Deno.TlsListener` (from `Deno.listenTls`) in
+   * SecureMode. The server owns the listener from then on and closes it in
+   * `close()`.
    *
-   * @param socketDescriptor A TCP (or TLS) listener.
-   * @returns `true` when adopted; `false` when already listening.
+   * @example Serve on a listener made elsewhere
+   * ```ts
+   * import { QWebSocketServer } from "@qtws/websockets";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+   * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * assert.ok(server.setSocketDescriptor(listener));
+   * assert.equal(server.socketDescriptor(), listener);
+   * assert.equal(server.serverPort(), listener.addr.port);
+   * ```
+   *
+   * @param socketDescriptor A listening TCP (or TLS) listener.
+   * @returns `true` when adopted; `false`, with `errorString()` set, when the
+   *   server already listens or the listener does not fit the SslMode.
    */
   setSocketDescriptor(socketDescriptor: Deno.Listener): boolean {
-    if (this.#socket !== null) {
-      this.#setError(CloseCode.CloseCodeBadOperation, "The server is already listening");
-      return false;
+    if (
+      socketDescriptor === null || typeof socketDescriptor !== "object" ||
+      typeof socketDescriptor.accept !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot set socket descriptor: pass a Deno.Listener (Deno has no numeric descriptors)",
+      );
     }
-    try {
-      this.#startListening(adopt(socketDescriptor));
-    } catch (error) {
-      this.#setError(
-        CloseCode.CloseCodeBadOperation,
-        error instanceof Error ? error.message : String(error),
+    if (this.#socket !== null) {
+      this.#fail(
+        CloseCode.CloseCodeAbnormalDisconnection,
+        "Cannot adopt a listener: the server already listens; call close() first",
       );
       return false;
     }
+    let socket: ListeningSocket;
+    try {
+      socket = adopt(socketDescriptor);
+    } catch (error) {
+      this.#fail(CloseCode.CloseCodeAbnormalDisconnection, messageOf(error));
+      return false;
+    }
+    const secure = this.#secureMode === QWebSocketServer.SslMode.SecureMode;
+    if (socket.secure !== secure) {
+      this.#fail(
+        CloseCode.CloseCodeAbnormalDisconnection,
+        secure
+          ? "Cannot adopt a plain TCP listener in SecureMode: pass a listener from Deno.listenTls"
+          : "Cannot adopt a TLS listener in NonSecureMode: pass a listener from Deno.listen",
+      );
+      return false;
+    }
+    this.#startListening(socket);
     return true;
   }
 
   /**
-   * The listener in use, Deno's stand-in for Qt's native descriptor.
+   * The listener in use: Deno's stand-in for Qt's native descriptor (see
+   * `setSocketDescriptor()`).
    *
-   * @returns The listener, or -1 when not listening.
+   * @returns The `Deno.Listener` while listening, or -1 when not listening (as Qt).
    */
   socketDescriptor(): Deno.Listener | -1 {
     return this.#socket?.listener ?? -1;
@@ -374,121 +562,145 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     task.finally(() => this.#handshakeTasks.delete(task));
   }
 
+  // One client from accept to the pending queue: TLS, the request head, the
+  // checks, the 101. Bounded as a whole by the handshake timeout.
   async #upgrade(conn: Deno.Conn): Promise<void> {
-    let channel: ByteChannel | null = null;
-    let timedOut = false;
+    const task = new HandshakeTask(conn, this.#handshakeTimeout);
+    this.#handshakes.add(task);
     let handedOver = false;
-    const handle = {
-      close: () => {
-        if (channel !== null) channel.close();
-        else {
-          try {
-            conn.close();
-          } catch {
-            // Already closed.
-          }
-        }
-      },
-    };
-    this.#handshakes.add(handle);
-    const timeout = this.#handshakeTimeout;
-    const timer = timeout >= 0
-      ? setTimeout(() => {
-        timedOut = true;
-        handle.close();
-      }, timeout)
-      : undefined;
     try {
-      channel = await acceptedChannel(conn);
-      if (timedOut) return;
-      const parser = new HttpHeadParser();
-      let head: HttpHead | null = null;
-      while (head === null) {
-        const chunk = await channel.read();
-        if (chunk === null) return;
-        try {
-          head = parser.push(chunk);
-        } catch (error) {
-          if (error instanceof HandshakeError) {
-            await this.#reject(channel, error, CloseCode.CloseCodeTooMuchData);
-            return;
-          }
-          throw error;
-        }
-      }
-      let request: ClientRequest;
+      let channel: ByteChannel;
       try {
-        request = parseClientRequest(head);
+        channel = await acceptedChannel(conn);
       } catch (error) {
-        if (error instanceof HandshakeError) {
-          await this.#reject(channel, error, CloseCode.CloseCodeProtocolError);
-          return;
-        }
-        throw error;
-      }
-      if (this.isListened("originAuthenticationRequired")) {
-        const authenticator = new QWebSocketCorsAuthenticator(request.origin);
-        this.dispatchEvent(new OriginAuthenticationRequiredEvent(authenticator));
-        if (!authenticator.allowed()) {
-          await this.#reject(
-            channel,
-            new HandshakeError(403, `Origin ${JSON.stringify(request.origin)} is not allowed`),
-            CloseCode.CloseCodePolicyViolated,
-          );
-          return;
-        }
-      }
-      if (this.#pending.length + this.#reserved >= this.#maxPending) {
-        await this.#reject(
-          channel,
-          new HandshakeError(503, "Too many pending connections"),
-          CloseCode.CloseCodeAbnormalDisconnection,
-        );
+        // Not TLS at all, or a client that distrusts the certificate: only this client is lost.
+        if (!task.closed) this.#fail(CloseCode.CloseCodeTlsHandshakeFailed, messageOf(error));
         return;
       }
-      this.#reserved++;
-      let reserved = true;
+      task.channel = channel;
+      if (task.closed) return;
+
+      const parser = new HttpHeadParser();
+      let request: ClientRequest;
       try {
-        const protocol = chooseSubprotocol(request.protocols, this.#supportedSubprotocols);
+        let head: HttpHead | null = null;
+        while (head === null) {
+          const chunk = await channel.read();
+          if (chunk === null || task.closed) return;
+          head = parser.push(chunk);
+        }
+        request = parseClientRequest(head);
+      } catch (error) {
+        // Anything else is the transport failing: the client is gone.
+        if (!(error instanceof HandshakeError) || task.closed) return;
+        await this.#refuseConnection(task, channel, {
+          error,
+          closeCode: error.status === 431
+            ? CloseCode.CloseCodeTooMuchData
+            : CloseCode.CloseCodeProtocolError,
+        });
+        return;
+      }
+
+      const refusal = this.#admit(request.origin);
+      if (refusal !== null) {
+        await this.#refuseConnection(task, channel, refusal);
+        return;
+      }
+      // A place in the pending queue is reserved from here on.
+      let webSocket: QWebSocket | null = null;
+      try {
+        const protocol = this.#chooseSubprotocol(request.protocols);
         const accept = await computeAcceptKey(request.key);
+        if (task.closed) return;
         await channel.write(buildAcceptResponse({
           accept,
-          protocol: protocol === "" ? undefined : protocol,
+          protocol,
           serverName: this.#serverName,
         }));
-        if (timedOut || !this.#handshakes.has(handle)) return;
-        clearTimeout(timer);
-        this.#handshakes.delete(handle);
-        this.#reserved--;
-        reserved = false;
-        handedOver = true;
-        this.#enqueue(channel, request, protocol, parser.leftover());
+        if (task.closed) return;
+        task.settle();
+        webSocket = this.#serverSocket(channel, request, protocol, parser.leftover(), conn);
       } finally {
-        if (reserved) this.#reserved--;
+        if (webSocket === null) this.#reserved--;
       }
+      this.#handshakes.delete(task);
+      handedOver = true;
+      this.#addPendingConnection(webSocket);
     } catch {
-      // A client that failed TLS, vanished or timed out affects nobody else.
+      // A client that vanished mid-handshake affects nobody else.
     } finally {
-      clearTimeout(timer);
-      this.#handshakes.delete(handle);
-      if (!handedOver) handle.close();
+      this.#handshakes.delete(task);
+      if (!handedOver) task.close();
     }
   }
 
-  #enqueue(
+  /**
+   * The checks every upgrade passes through, whatever carries it: room in
+   * the pending queue (checked first, as Qt does, so a refused client costs
+   * no origin check), then the origin. On success a place in the queue is
+   * reserved; `#addPendingConnection()` fills it, or the caller gives it back
+   * with `this.#reserved--`.
+   */
+  #admit(origin: string): Refusal | null {
+    if (this.#pending.length + this.#reserved >= this.#maxPending) {
+      return {
+        error: new HandshakeError(
+          503,
+          `Too many pending connections: ${this.#maxPending} clients wait for ` +
+            "nextPendingConnection(); try again later",
+        ),
+        closeCode: CloseCode.CloseCodeAbnormalDisconnection,
+      };
+    }
+    if (!this.#originAllowed(origin)) {
+      return {
+        error: new HandshakeError(
+          403,
+          `The origin ${origin === "" ? "(none)" : JSON.stringify(origin)} is not allowed`,
+        ),
+        closeCode: CloseCode.CloseCodePolicyViolated,
+      };
+    }
+    this.#reserved++;
+    return null;
+  }
+
+  // Qt: with no slot connected, every origin is accepted; the signal is
+  // synchronous so the answer is known before the response is written.
+  #originAllowed(origin: string): boolean {
+    if (!this.isListened("originAuthenticationRequired")) return true;
+    const authenticator = new QWebSocketCorsAuthenticator(origin);
+    this.dispatchEvent(new OriginAuthenticationRequiredEvent(authenticator));
+    return authenticator.allowed();
+  }
+
+  // Qt 6.4: the first of the client's offers, in the client's order, that the server supports.
+  #chooseSubprotocol(offered: readonly string[]): string {
+    if (offered.length === 0 || this.#supportedSubprotocols.length === 0) return "";
+    return chooseSubprotocol(offered, this.#supportedSubprotocols);
+  }
+
+  #addPendingConnection(webSocket: QWebSocket): void {
+    this.#reserved--;
+    this.#pending.push(webSocket);
+    this.dispatchEvent(new Event("newConnection"));
+  }
+
+  #serverSocket(
     channel: ByteChannel,
     request: ClientRequest,
     protocol: string,
     leftover: Uint8Array,
-  ): void {
-    const scheme = this.#secureMode === QWebSocketServer.SslMode.SecureMode ? "wss" : "ws";
+    conn: Deno.Conn,
+  ): QWebSocket {
+    const scheme = isTlsConn(conn) ? "wss" : "ws";
     let url: URL;
     try {
       url = new URL(request.target, `${scheme}://${request.host}`);
     } catch {
-      url = new URL(
-        `${scheme}://localhost${request.target.startsWith("/") ? request.target : "/"}`,
-      );
+      // A Host header that is no URL authority: keep the path, name no host.
+      url = new URL(request.target, `${scheme}://localhost`);
     }
     const networkRequest = new QNetworkRequest(url);
     for (const [name, value] of request.headers.entries()) {
@@ -499,13 +711,13 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     }
     const maxFrameSize = this.#maxFrameSize;
     const maxMessageSize = this.#maxMessageSize;
-    const webSocket = createServerSocket({
+    return createServerSocket({
       engine: (host) =>
         new StreamEngine(channel, {
           role: "server",
           maxFrameSize,
           maxMessageSize,
-          outgoingFrameSize: 524288,
+          outgoingFrameSize: DEFAULT_OUTGOING_FRAME_SIZE,
           maskGenerator: null,
           leftover,
         }, host),
@@ -516,61 +728,85 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       maxFrameSize,
       maxMessageSize,
     });
-    this.#pending.push(webSocket);
-    this.dispatchEvent(new Event("newConnection"));
   }
 
-  async #reject(
+  async #refuseConnection(
+    task: HandshakeTask,
     channel: ByteChannel,
-    error: HandshakeError,
-    closeCode: QWebSocketProtocol.CloseCode,
+    refusal: Refusal,
   ): Promise<void> {
-    this.#setError(closeCode, error.message);
+    const { error } = refusal;
+    this.#fail(
+      refusal.closeCode,
+      `Refused the WebSocket handshake of ${peerOf(task.conn)} with ${error.status} ${
+        reasonPhrase(error.status)
+      }: ${error.message}`,
+    );
+    if (task.closed) return;
     try {
       await channel.write(buildRejectResponse(error.status, {
         headers: error.headers,
-        body: error.message,
+        body: `${error.message}\n`,
         serverName: this.#serverName,
       }));
       await channel.closeWrite();
     } catch {
-      // The client left already.
-    } finally {
-      channel.close();
+      return;
     }
-    this.dispatchEvent(new ServerErrorEvent(closeCode));
+    task.settle();
+    await linger(channel);
   }
 
   // --- the pending queue ------------------------------------------------------------
 
   /**
    * Takes the next connected client, in arrival order. Its events start
-   * after the current task, so listeners added right away see every message.
+   * on the next turn of the event loop, as in Qt, so listeners added in the
+   * current task (even after awaiting promises) see every message, including
+   * one that arrived together with the handshake.
    *
-   * @returns A connected `QWebSocket`, or `null` when none is pending.
+   * @returns A `QWebSocket` in `ConnectedState`, or `null` when none is pending.
    */
   nextPendingConnection(): QWebSocket | null {
     const webSocket = this.#pending.shift() ?? null;
-    if (webSocket !== null) startServerSocket(webSocket);
+    if (webSocket !== null) {
+      // Qt delivers a socket's signals from the event loop: reading starts on
+      // the next turn, so listeners attached after an `await` (of a helper
+      // that returned the socket, say) still see the first message.
+      setTimeout(() => {
+        if (webSocket.state() === QAbstractSocket.SocketState.ConnectedState) {
+          startServerSocket(webSocket);
+        }
+      }, 0);
+    }
     return webSocket;
   }
 
-  /** Returns whether a connected client waits in the pending queue. */
+  /**
+   * Returns whether a connected client waits in the pending queue.
+   *
+   * @returns `true` when `nextPendingConnection()` would return a socket.
+   */
   hasPendingConnections(): boolean {
     return this.#pending.length > 0;
   }
 
-  /** Returns the most clients waiting in the pending queue (default 30). */
+  /**
+   * Returns the most clients that may wait in the pending queue.
+   *
+   * @returns The limit; 30 by default.
+   */
   maxPendingConnections(): number {
     return this.#maxPending;
   }
 
   /**
-   * Sets the most clients that may wait in the pending queue; further
-   * handshakes are answered `503 Service Unavailable` and `serverError`
-   * reports `CloseCodeAbnormalDisconnection`.
+   * Sets the most clients that may wait in the pending queue (handshakes
+   * being answered count too). Further handshakes are answered
+   * `503 Service Unavailable` and `serverError` reports
+   * `CloseCodeAbnormalDisconnection`, until `nextPendingConnection()` makes room.
    *
-   * @param numConnections The limit (1 or more).
+   * @param numConnections The limit, 0 or more.
    */
   setMaxPendingConnections(numConnections: number): void {
     if (!Number.isInteger(numConnections) || numConnections < 0) {
@@ -583,19 +819,29 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
 
   // --- settings and accessors --------------------------------------------------------
 
-  /** Returns the handshake timeout in ms (default 10 000; negative: none). */
+  /**
+   * Returns the handshake timeout (Qt's `int` form).
+   *
+   * @returns Milliseconds; 10 000 by default; negative when disabled.
+   */
   handshakeTimeoutMS(): number {
     return this.#handshakeTimeout;
   }
 
-  /** Returns the handshake timeout in ms (Qt's `std::chrono::milliseconds`). */
+  /**
+   * Returns the handshake timeout (Qt's `std::chrono::milliseconds` form:
+   * a number of milliseconds here).
+   *
+   * @returns Milliseconds; 10 000 by default; negative when disabled.
+   */
   handshakeTimeout(): number {
     return this.#handshakeTimeout;
   }
 
   /**
-   * Sets how long a client has, from connecting (including TLS) to a complete
-   * handshake, before it is dropped; others are not affected.
+   * Sets how long a client has, from its TCP connection (TLS included) to a
+   * complete opening handshake, before it is dropped; others are not
+   * affected. Applies to connections accepted from then on.
    *
    * @param msec Milliseconds; a negative value disables the timeout.
    */
@@ -606,31 +852,52 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     this.#handshakeTimeout = msec;
   }
 
-  /** Returns the name sent in the `Server` header. */
+  /**
+   * Returns the name sent in the `Server` header.
+   *
+   * @returns The name; `""` sends no `Server` header.
+   */
   serverName(): string {
     return this.#serverName;
   }
 
   /**
-   * Sets the name sent in the `Server` header of later handshakes (none when empty).
+   * Sets the name sent in the `Server` header of later handshake responses
+   * (none when empty). CR, LF and NUL are left out of the header.
    *
    * @param serverName The name.
    */
   setServerName(serverName: string): void {
-    this.#serverName = String(serverName);
+    if (typeof serverName !== "string") {
+      throw new TypeError("Cannot set server name: pass a string (empty for no Server header)");
+    }
+    this.#serverName = serverName;
   }
 
-  /** Returns `SslMode.SecureMode` or `SslMode.NonSecureMode`. */
+  /**
+   * Returns the secure mode given to the constructor.
+   *
+   * @returns `SslMode.SecureMode` or `SslMode.NonSecureMode`.
+   */
   secureMode(): QWebSocketServer.SslMode {
     return this.#secureMode;
   }
 
-  /** Returns the bound address while listening, `""` (`QHostAddress.Null`) otherwise. */
+  /**
+   * Returns the address the server listens on.
+   *
+   * @returns The bound address (`"127.0.0.1"`, `"::1"`...), or `""`
+   *   (`QHostAddress.Null`) when not listening.
+   */
   serverAddress(): string {
     return this.#socket?.address.address ?? QHostAddress.Null;
   }
 
-  /** Returns the bound port while listening, 0 otherwise. */
+  /**
+   * Returns the port the server listens on.
+   *
+   * @returns The bound port, or 0 when not listening.
+   */
   serverPort(): number {
     return this.#socket?.address.port ?? 0;
   }
@@ -638,34 +905,39 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   /**
    * A URL clients can use while listening.
    *
-   * @returns `ws://address:port` or `wss://...`, or `null` when not listening (Qt's invalid URL).
+   * @returns `ws://address:port` or `wss://...` (IPv6 addresses in brackets),
+   *   or `null` when not listening (Qt's invalid URL).
    */
   serverUrl(): URL | null {
     const socket = this.#socket;
     if (socket === null) return null;
-    const { address, port } = socket.address;
-    const host = address.includes(":") ? `[${address}]` : address;
-    return new URL(
-      `${
-        this.#secureMode === QWebSocketServer.SslMode.SecureMode ? "wss" : "ws"
-      }://${host}:${port}`,
-    );
+    const scheme = this.#secureMode === QWebSocketServer.SslMode.SecureMode ? "wss" : "ws";
+    return new URL(`${scheme}://${allowNetValue(socket.address.address, socket.address.port)}`);
   }
 
-  /** Returns the WebSocket versions supported: `[Version13]`. */
+  /**
+   * Returns the WebSocket versions this server speaks.
+   *
+   * @returns `[QWebSocketProtocol.Version.Version13]`.
+   */
   supportedVersions(): QWebSocketProtocol.Version[] {
     return [QWebSocketProtocol.Version.Version13];
   }
 
-  /** Returns the subprotocols this server supports. */
+  /**
+   * Returns the subprotocols this server supports.
+   *
+   * @returns A copy of the list; empty by default.
+   */
   supportedSubprotocols(): string[] {
     return [...this.#supportedSubprotocols];
   }
 
   /**
    * Sets the subprotocols this server supports: the first of a client's
-   * offers found here is chosen, echoed in the response, and reported by the
-   * socket's `subprotocol()`.
+   * offers (in the client's order) found here is chosen, echoed in
+   * `Sec-WebSocket-Protocol`, and reported by the socket's `subprotocol()`.
+   * When none matches, the response has no `Sec-WebSocket-Protocol` header.
    *
    * @param protocols The subprotocol names.
    */
@@ -676,33 +948,66 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     this.#supportedSubprotocols = [...protocols];
   }
 
-  /** Returns the TLS configuration (used in SecureMode). */
+  /**
+   * Returns the TLS configuration (a copy: change it and set it again).
+   *
+   * @returns The configuration set in SecureMode; in NonSecureMode
+   *   `QSslConfiguration.defaultConfiguration()`, as Qt.
+   */
   sslConfiguration(): QSslConfiguration {
-    return this.#sslConfiguration;
+    return this.#secureMode === QWebSocketServer.SslMode.SecureMode
+      ? this.#sslConfiguration.clone()
+      : QSslConfiguration.defaultConfiguration();
   }
 
   /**
-   * Sets the TLS configuration for SecureMode: the certificate chain
-   * (`setLocalCertificate` / `setLocalCertificateChain`), the private key and
-   * ALPN protocols. Takes effect at the next `listen()`.
+   * Sets the TLS configuration of SecureMode, used from the next `listen()`:
+   * the certificate chain (`setLocalCertificate` / `setLocalCertificateChain`,
+   * PEM) and its private key (`setPrivateKey`) go to `Deno.listenTls`, and
+   * `setAllowedNextProtocols` to its ALPN list. Has no effect in
+   * NonSecureMode, as in Qt.
    *
-   * @param sslConfiguration The configuration.
+   * On Deno a TLS listener cannot request client certificates: `QueryPeer`
+   * and `AutoVerifyPeer` accept clients without asking for one, and
+   * `VerifyPeer` makes `listen()` fail rather than accept clients unverified.
+   * CA certificates, PSK and `handshakeMustInterruptOnError` have no effect
+   * on a server.
+   *
+   * @example A wss: server (run with `--allow-read` for the files)
+   * ```ts ignore
+   * import { QSslCertificate, QSslConfiguration, QSslKey, QWebSocketServer } from "@qtws/websockets";
+   *
+   * const server = new QWebSocketServer("", QWebSocketServer.SslMode.SecureMode);
+   * const config = QSslConfiguration.defaultConfiguration();
+   * config.setLocalCertificateChain(QSslCertificate.fromPath("server.crt"));
+   * config.setPrivateKey(new QSslKey(Deno.readTextFileSync("server.key")));
+   * server.setSslConfiguration(config);
+   * server.listen("0.0.0.0", 443);
+   * ```
+   *
+   * @param sslConfiguration The configuration (copied).
    */
   setSslConfiguration(sslConfiguration: QSslConfiguration): void {
     if (!(sslConfiguration instanceof QSslConfiguration)) {
       throw new TypeError("Cannot set SSL configuration: pass a QSslConfiguration");
     }
-    this.#sslConfiguration = sslConfiguration;
+    if (this.#secureMode !== QWebSocketServer.SslMode.SecureMode) return;
+    this.#sslConfiguration = sslConfiguration.clone();
   }
 
-  /** Returns the proxy setting (stored only: see `setProxy`). */
+  /**
+   * Returns the proxy setting (stored only: see `setProxy()`).
+   *
+   * @returns The proxy; `DefaultProxy` by default.
+   */
   proxy(): QNetworkProxy {
     return this.#proxy;
   }
 
   /**
-   * Stores a proxy setting, for Qt compatibility: a listening server does not
-   * go through a proxy on Deno, so it has no effect.
+   * Stores a proxy setting, for Qt compatibility. A listening server does
+   * not go through a proxy on Deno (Qt can only use SOCKS5 for listening),
+   * so the setting has no effect.
    *
    * @param networkProxy The proxy.
    */
@@ -713,14 +1018,20 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     this.#proxy = networkProxy;
   }
 
-  /** Returns the largest frame accepted sockets take (default 16 MiB). */
+  /**
+   * Returns the frame limit given to each accepted socket.
+   *
+   * @returns Bytes; 16 MiB by default (Qt: 2 GiB).
+   */
   maxAllowedIncomingFrameSize(): number {
     return this.#maxFrameSize;
   }
 
   /**
-   * Sets the largest frame that sockets accepted from now on take; each
-   * socket can change its own limit later.
+   * Sets the largest frame that sockets accepted from now on take, applied
+   * before they read their first byte; a larger frame closes the connection
+   * with 1009 (`CloseCodeTooMuchData`). Each socket can change its own limit
+   * later. Not in Qt, whose sockets start with a 2 GiB limit.
    *
    * @param maxAllowedIncomingFrameSize Bytes, up to `QWebSocket.maxIncomingFrameSize()`.
    */
@@ -732,13 +1043,19 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     );
   }
 
-  /** Returns the largest message accepted sockets take (default 64 MiB). */
+  /**
+   * Returns the message limit given to each accepted socket.
+   *
+   * @returns Bytes; 64 MiB by default (Qt: 2 GiB).
+   */
   maxAllowedIncomingMessageSize(): number {
     return this.#maxMessageSize;
   }
 
   /**
-   * Sets the largest message that sockets accepted from now on take.
+   * Sets the largest message that sockets accepted from now on take, applied
+   * before they read their first byte; a larger message closes the
+   * connection with 1009. Not in Qt.
    *
    * @param maxAllowedIncomingMessageSize Bytes, up to `QWebSocket.maxIncomingMessageSize()`.
    */
@@ -750,29 +1067,49 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     );
   }
 
-  /** Returns the close code of the last error; `CloseCodeNormal` when none. */
+  /**
+   * Returns the last error, as a close code: 1002 for a malformed handshake
+   * or another version (400, 426), 1008 for a refused origin (403), 1009 for
+   * an oversized head (431), 1006 for a full pending queue (503) or a
+   * listening or accept failure, 1015 for a client's failed TLS handshake.
+   *
+   * @returns The close code; `CloseCodeNormal` when no error occurred.
+   */
   error(): QWebSocketProtocol.CloseCode {
     return this.#error;
   }
 
-  /** Returns a description of the last error, or `""`. */
+  /**
+   * Returns a description of the last error.
+   *
+   * @returns The sentence, or `""` when no error occurred.
+   */
   errorString(): string {
     return this.#errorString;
   }
 
   /**
-   * Closes the server and resolves once its accept loop and handshakes under
-   * way have ended, so `await using server = ...` cleans up.
+   * Closes the server as `close()` does (dispatching `closed` only if it was
+   * listening), and resolves once its accept loop and handshakes under way
+   * have ended and the queued sockets are disconnected, so
+   * `await using server = ...` leaves nothing running.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    const loop = this.#acceptLoop;
-    this.close();
-    await Promise.allSettled([loop, ...this.#handshakeTasks]);
+    const wasListening = this.#socket !== null;
+    const loop = this.#stop();
+    if (wasListening) loop.then(() => this.dispatchEvent(new Event("closed")));
+    await Promise.allSettled([loop, ...this.#handshakeTasks, ...this.#closingSockets]);
   }
 
   #setError(code: QWebSocketProtocol.CloseCode, message: string): void {
     this.#error = code;
     this.#errorString = message;
+  }
+
+  // Qt's setError(): record, then emit serverError.
+  #fail(code: QWebSocketProtocol.CloseCode, message: string): void {
+    this.#setError(code, message);
+    this.dispatchEvent(new ServerErrorEvent(code));
   }
 }
 
@@ -787,4 +1124,80 @@ function checkLimit(method: string, value: number, max: number): number {
     throw new RangeError(`Cannot ${method}(${value}): use an integer from 0 to ${max}`);
   }
   return value;
+}
+
+/** Why a handshake is refused: the HTTP answer and the close code `serverError` reports. */
+interface Refusal {
+  readonly error: HandshakeError;
+  readonly closeCode: QWebSocketProtocol.CloseCode;
+}
+
+/**
+ * One client between accept and the pending queue: its connection, its
+ * channel once TLS is done, and the handshake deadline.
+ */
+class HandshakeTask {
+  readonly conn: Deno.Conn;
+  channel: ByteChannel | null = null;
+  closed = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(conn: Deno.Conn, timeout: number) {
+    this.conn = conn;
+    if (timeout >= 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.close();
+      }, Math.min(timeout, MAX_TIMER_DELAY));
+    }
+  }
+
+  // The handshake finished (or is being refused): no deadline any more.
+  settle(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // Drops the client; a read or write under way ends with an error.
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.settle();
+    if (this.channel !== null) this.channel.close();
+    else closeConn(this.conn);
+  }
+}
+
+function closeConn(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Reads and discards what a refused client still sends, until it closes,
+ * briefly. Closing a TCP socket with unread input makes it send a reset,
+ * which can destroy the refusal before the client has read it (the
+ * "lingering close" of HTTP servers).
+ */
+async function linger(channel: ByteChannel): Promise<void> {
+  const timer = setTimeout(() => channel.close(), LINGER_MS);
+  try {
+    let discarded = 0;
+    while (discarded < LINGER_BYTES) {
+      const chunk = await channel.read();
+      if (chunk === null) return;
+      discarded += chunk.length;
+    }
+  } catch {
+    // The client reset the connection or the timer closed it: done either way.
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -7,7 +7,7 @@
 
 import { QAbstractSocket } from "../protocol/qabstract_socket.ts";
 import { ConnChannel, type Endpoint } from "./byte_channel.ts";
-import { classifyError, TransportError } from "./connect.ts";
+import { TransportError } from "./connect.ts";
 
 const E = QAbstractSocket.SocketError;
 
@@ -45,7 +45,6 @@ export function listen(
   port: number,
   tls: ListenTlsOptions | null,
 ): ListeningSocket {
-  const where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   let listener: Deno.Listener;
   try {
     listener = tls === null ? Deno.listen({ hostname, port, transport: "tcp" }) : Deno.listenTls({
@@ -59,7 +58,7 @@ export function listen(
         : {}),
     });
   } catch (error) {
-    throw classifyListenError(error, where);
+    throw classifyListenError(error, hostname, port);
   }
   return adopt(listener);
 }
@@ -88,30 +87,143 @@ function isTlsListener(listener: Deno.Listener): boolean {
   return listener.constructor?.name === "TlsListener";
 }
 
-function classifyListenError(error: unknown, where: string): TransportError {
+/**
+ * The `--allow-net` value that grants listening on `hostname:port`, in the
+ * form Deno's permission check names it (`127.0.0.1:0`, `[::1]:8080`).
+ *
+ * @param hostname The address to bind.
+ * @param port The port.
+ * @returns The flag's value.
+ */
+export function allowNetValue(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/**
+ * Turns what `Deno.listen` or `Deno.listenTls` threw into a Qt socket error
+ * with a sentence that says what to do.
+ *
+ * @param error What Deno threw.
+ * @param hostname The address the server tried to bind.
+ * @param port The port.
+ * @returns The classified error.
+ */
+export function classifyListenError(
+  error: unknown,
+  hostname: string,
+  port: number,
+): TransportError {
+  const where = allowNetValue(hostname, port);
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+  const options = { cause: error };
+  if (error instanceof Deno.errors.NotCapable) {
+    // Deno's permission check asks for exactly host:port; the host alone grants every port.
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     return new TransportError(
       E.SocketAccessError,
-      `Permission denied to listen on ${where}: run Deno with --allow-net=${where}`,
+      `Permission denied to listen on ${where}: run Deno with --allow-net=${where} ` +
+        `(or --allow-net=${host} for any port)`,
+      null,
+      options,
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new TransportError(
+      E.SocketAccessError,
+      `The operating system refused to bind ${where} (${message}): ports below 1024 need ` +
+        "privileges; use a higher port",
+      null,
+      options,
     );
   }
   if (error instanceof Deno.errors.AddrInUse) {
-    return new TransportError(E.AddressInUseError, `Address already in use: ${where}`);
+    return new TransportError(
+      E.AddressInUseError,
+      `Address already in use: ${where} (another program or server listens there)`,
+      null,
+      options,
+    );
   }
   if (error instanceof Deno.errors.AddrNotAvailable) {
     return new TransportError(
       E.SocketAddressNotAvailableError,
       `Address not available on this host: ${where}`,
+      null,
+      options,
     );
   }
   if (error instanceof Deno.errors.InvalidData || /certificate|private key|pem/i.test(message)) {
     return new TransportError(
       E.SslInvalidUserDataError,
       `Cannot listen with TLS on ${where}: the certificate or key is invalid (${message})`,
+      null,
+      options,
     );
   }
-  return new TransportError(E.UnknownSocketError, `Cannot listen on ${where}: ${message}`);
+  if (error instanceof URIError || error instanceof TypeError) {
+    return new TransportError(
+      E.SocketAddressNotAvailableError,
+      `Cannot listen on ${where}: "${hostname}" is not an IP address or host name (${message})`,
+      null,
+      options,
+    );
+  }
+  return new TransportError(
+    E.UnknownSocketError,
+    `Cannot listen on ${where}: ${message}`,
+    null,
+    options,
+  );
+}
+
+/**
+ * Turns what `Deno.Listener.accept()` threw into a Qt socket error, or
+ * `null` when it only means the listener was closed.
+ *
+ * @param error What `accept()` threw.
+ * @returns The classified error, or `null` for a closed listener.
+ */
+export function classifyAcceptError(error: unknown): TransportError | null {
+  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+    return null;
+  }
+  if (error instanceof TransportError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const options = { cause: error };
+  // EMFILE / ENFILE: the process or system is out of file descriptors.
+  if (/too many open files|os error 2[34]\b/i.test(message)) {
+    return new TransportError(
+      E.SocketResourceError,
+      `Cannot accept a connection: out of file descriptors (${message}); raise the limit ` +
+        "(ulimit -n) or serve fewer connections",
+      null,
+      options,
+    );
+  }
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return new TransportError(
+      E.SocketAccessError,
+      `Cannot accept a connection: ${message}`,
+      null,
+      options,
+    );
+  }
+  if (
+    error instanceof Deno.errors.ConnectionAborted || error instanceof Deno.errors.ConnectionReset
+  ) {
+    return new TransportError(
+      E.RemoteHostClosedError,
+      `A client left before its connection was accepted (${message})`,
+      null,
+      options,
+    );
+  }
+  return new TransportError(
+    E.UnknownSocketError,
+    `Cannot accept a connection: ${message}`,
+    null,
+    options,
+  );
 }
 
 /**
@@ -122,20 +234,23 @@ function classifyListenError(error: unknown, where: string): TransportError {
  * @throws {TransportError} For an accept failure (e.g. out of file descriptors).
  */
 export async function accept(socket: ListeningSocket): Promise<Deno.Conn | null> {
+  let conn: Deno.Conn;
   try {
-    const conn = await socket.listener.accept();
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-    return conn;
+    conn = await socket.listener.accept();
   } catch (error) {
-    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-      return null;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    if (/too many open files/i.test(message)) {
-      throw new TransportError(E.SocketResourceError, `Cannot accept: ${message}`);
-    }
-    throw classifyError(error, "listener");
+    const classified = classifyAcceptError(error);
+    if (classified === null) return null;
+    throw classified;
   }
+  // Handshake answers and small messages should not wait for Nagle's algorithm.
+  if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") {
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // The client is gone already; the first read will tell.
+    }
+  }
+  return conn;
 }
 
 /**
@@ -147,7 +262,7 @@ export async function accept(socket: ListeningSocket): Promise<Deno.Conn | null>
  * @throws {TransportError} When the TLS handshake fails (the connection is closed).
  */
 export async function acceptedChannel(conn: Deno.Conn): Promise<ConnChannel> {
-  if ("handshake" in conn && typeof (conn as Deno.TlsConn).handshake === "function") {
+  if (isTlsConn(conn)) {
     try {
       await (conn as Deno.TlsConn).handshake();
     } catch (error) {
@@ -159,7 +274,9 @@ export async function acceptedChannel(conn: Deno.Conn): Promise<ConnChannel> {
       const message = error instanceof Error ? error.message : String(error);
       throw new TransportError(
         E.SslHandshakeFailedError,
-        `TLS handshake with a client failed: ${message}`,
+        `TLS handshake with the client ${peerOf(conn)} failed: ${message}`,
+        null,
+        { cause: error },
       );
     }
   }
@@ -167,13 +284,29 @@ export async function acceptedChannel(conn: Deno.Conn): Promise<ConnChannel> {
 }
 
 /**
- * Wraps an accepted connection in a channel without a TLS handshake.
+ * Whether a connection is TLS (its server-side handshake still to run or done).
  *
  * @param conn The connection.
- * @returns The channel.
+ * @returns `true` for a `Deno.TlsConn`.
  */
-export function channelOf(conn: Deno.Conn): ConnChannel {
-  return new ConnChannel(conn);
+export function isTlsConn(conn: Deno.Conn): boolean {
+  return "handshake" in conn && typeof (conn as Deno.TlsConn).handshake === "function";
+}
+
+/**
+ * The peer of a connection as `address:port` (`[::1]:port` for IPv6), for messages.
+ *
+ * @param conn The connection.
+ * @returns The peer, or `"an unknown peer"`.
+ */
+export function peerOf(conn: Deno.Conn): string {
+  try {
+    const addr = conn.remoteAddr;
+    if (addr.transport === "tcp") return allowNetValue(addr.hostname, addr.port);
+  } catch {
+    // Closed already.
+  }
+  return "an unknown peer";
 }
 
 /**
