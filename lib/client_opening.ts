@@ -10,7 +10,12 @@ import { HandshakeError } from "./protocol/errors.ts";
 import { type HeaderList, HttpHeadParser } from "./protocol/http_head.ts";
 import { buildClientRequest, validateServerResponse } from "./protocol/client_handshake.ts";
 import type { ByteChannel } from "./transport/byte_channel.ts";
-import { type CertificateProblem, type TlsOptions, TransportError } from "./transport/connect.ts";
+import {
+  type CertificateProblem,
+  isTlsTruncation,
+  type TlsOptions,
+  TransportError,
+} from "./transport/connect.ts";
 import { openStream, type Tunnel } from "./transport/open_stream.ts";
 
 const E = QAbstractSocket.SocketError;
@@ -176,8 +181,26 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
     await channel.write(request.bytes);
     const parser = new HttpHeadParser();
     let head = null;
+    let received = 0;
     while (head === null) {
-      const chunk = await channel.read();
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await channel.read();
+      } catch (error) {
+        // TLS 1.3 clients finish their handshake before the server has checked
+        // the client certificate: a server that refuses it (or wanted one)
+        // ends the session before answering anything.
+        if (secure && received === 0 && isTlsTruncation(error)) {
+          throw new OpeningError(
+            E.SslHandshakeFailedError,
+            `TLS handshake with ${url.host} failed: the server ended the TLS session without ` +
+              "answering, as TLS 1.3 servers do when they refuse the client certificate or " +
+              "require one (see QSslConfiguration.setLocalCertificate() and setPrivateKey())",
+          );
+        }
+        throw error;
+      }
+      if (chunk !== null) received += chunk.length;
       if (chunk === null) {
         throw new OpeningError(
           E.RemoteHostClosedError,

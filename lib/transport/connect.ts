@@ -263,6 +263,18 @@ export function classifyError(error: unknown, where: string): TransportError {
 }
 
 /**
+ * Whether `error` is a TLS session that the peer ended without a
+ * `close_notify` alert (a truncation, not a clean end of stream).
+ *
+ * @param error What a read threw.
+ * @returns `true` for a truncated TLS session.
+ */
+export function isTlsTruncation(error: unknown): boolean {
+  const cause = error instanceof TransportError ? error.cause : error;
+  return cause instanceof Deno.errors.UnexpectedEof && /close_notify/i.test(cause.message);
+}
+
+/**
  * Classifies a TLS handshake failure, reading the certificate problem from
  * the message Deno's TLS library gives (Deno exposes no structured reason).
  *
