@@ -1,0 +1,42 @@
+"""python-websockets' server as an echo peer, for
+tests/interop/python_websockets_test.ts.
+
+Usage: ws_echo_server.py [--subprotocols a,b]
+Listens on 127.0.0.1, port chosen by the system; prints
+{"event":"listening","port":N,"version":V}, then per connection
+{"event":"connected",...}, the reports of _ws_echo.py, and
+{"event":"disconnected",...}. Runs until killed (or for at most 10 minutes)."""
+
+import argparse
+import asyncio
+
+import websockets
+
+import _ws_echo
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--subprotocols", default="")
+args = parser.parse_args()
+
+
+async def handler(ws, path):
+    _ws_echo.emit("connected", **_ws_echo.describe(ws, path))
+    await _ws_echo.echo(ws)
+
+
+async def main():
+    subprotocols = args.subprotocols.split(",") if args.subprotocols else None
+    async with websockets.serve(
+        handler,
+        "127.0.0.1",
+        0,
+        subprotocols=subprotocols,
+        max_size=_ws_echo.MAX_SIZE,
+        ping_interval=None,
+    ) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        _ws_echo.emit("listening", port=port, version=websockets.__version__)
+        await asyncio.sleep(600)
+
+
+asyncio.run(main())
