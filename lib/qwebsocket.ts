@@ -511,6 +511,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   #failOpening(error: QAbstractSocket.SocketError, message: string): void {
+    this.#closeReadable();
     this.#setError(error, message);
     this.#emitError(error);
     this.#setState(State.UnconnectedState);
@@ -587,13 +588,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#engine = null;
     this.#closeCode = result.closeCode;
     this.#closeReason = result.closeReason;
-    const controller = this.#readableController;
-    this.#readableController = null;
-    try {
-      controller?.close();
-    } catch {
-      // Already closed or cancelled by the consumer.
-    }
+    this.#closeReadable();
     if (result.error !== null) {
       this.#setError(result.error.socketError, result.error.message);
       this.#emitError(result.error.socketError);
@@ -708,6 +703,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#opening = null;
     controller.abort();
     this.#pausedOnSslErrors?.();
+    this.#closeReadable();
     this.#setState(State.UnconnectedState);
     this.#dispatch("disconnected");
     this.#settleFinished();
@@ -1098,6 +1094,17 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       },
     }, { highWaterMark, size: (chunk) => chunk.length });
     return this.#readable;
+  }
+
+  // The stream of messages ends with the connection (or its failed opening).
+  #closeReadable(): void {
+    const controller = this.#readableController;
+    this.#readableController = null;
+    try {
+      controller?.close();
+    } catch {
+      // Already closed or cancelled by the consumer.
+    }
   }
 
   #toReadable(message: string | Uint8Array, size: number): void {

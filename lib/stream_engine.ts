@@ -151,6 +151,7 @@ export class StreamEngine implements SocketEngine {
     this.start();
     this.#conn.sendClose(code, reason);
     this.#pullOutput();
+    this.resumeReading();
     this.#notifyClosing(false);
     this.#armCloseTimer();
     // If the peer's close already came, this completes the handshake.
@@ -225,7 +226,9 @@ export class StreamEngine implements SocketEngine {
       this.#leftover = null;
       if (leftover !== null) this.#receive(leftover);
       while (!this.#finishing) {
-        if (this.#readPaused && !this.#conn.inputEnded) {
+        // Once our close frame is out, reading goes on regardless of pauses:
+        // the peer's close frame must be seen to finish the handshake.
+        if (this.#readPaused && !this.#conn.inputEnded && !this.#conn.closeSent) {
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
           continue;
         }
