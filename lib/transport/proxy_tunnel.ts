@@ -69,7 +69,7 @@ const HTTP_PREFIX = new TextEncoder().encode("HTTP/");
 
 type Attempt =
   | { kind: "open"; conn: Deno.TcpConn }
-  | { kind: "auth"; realm: string; basic: boolean; scheme: string };
+  | { kind: "auth"; status: string; realm: string; basic: boolean; scheme: string };
 
 /**
  * A {@linkcode Tunnel} through an HTTP proxy. Each `open()` connects to the
@@ -82,7 +82,9 @@ type Attempt =
  *   connection for the tunnel's user (TLS or the WebSocket handshake).
  * - 407: the realm of the `Basic` challenge goes to `authenticate`; with
  *   credentials the attempt is repeated once on a new connection, otherwise
- *   `ProxyAuthenticationRequiredError`.
+ *   `ProxyAuthenticationRequiredError`. A 401 with a `WWW-Authenticate`
+ *   challenge counts as a 407: tinyproxy answers refused credentials so, and
+ *   no server but the proxy can answer a `CONNECT` before the tunnel exists.
  * - any other status: `ProxyConnectionRefusedError`, status in the message.
  * - not HTTP, or a malformed or oversized head: `ProxyProtocolError`.
  * - the proxy closes first: `ProxyConnectionClosedError`.
@@ -140,7 +142,7 @@ export class HttpConnectTunnel implements Tunnel {
       const sent = this.#authorization !== null;
       const outcome = await this.#attempt(authority, signal);
       if (outcome.kind === "open") return outcome.conn;
-      const status = "407 Proxy Authentication Required";
+      const status = outcome.status;
       if (!outcome.basic) {
         throw new TransportError(
           E.ProxyAuthenticationRequiredError,
@@ -215,9 +217,14 @@ export class HttpConnectTunnel implements Tunnel {
         conn = null;
         return { kind: "open", conn: opened };
       }
-      if (status === 407) {
+      if (status === 407 || status === 401) {
         close();
-        return { kind: "auth", ...challengeOf(head) };
+        const header = status === 407 ? "proxy-authenticate" : "www-authenticate";
+        return {
+          kind: "auth",
+          status: `${status}${reason === "" ? "" : " " + reason}`,
+          ...challengeOf(head, header),
+        };
       }
       throw new TransportError(
         E.ProxyConnectionRefusedError,
@@ -386,8 +393,11 @@ function statusOf(head: HttpHead, where: string): { status: number; reason: stri
 
 // RFC 9110 §11.6.1 / §11.3: the proxy's challenges, e.g.
 // `Basic realm="corp", charset="UTF-8"` or `Negotiate, Basic realm=x`.
-function challengeOf(head: HttpHead): { realm: string; basic: boolean; scheme: string } {
-  const values = head.headers.getAll("proxy-authenticate");
+function challengeOf(
+  head: HttpHead,
+  header: string,
+): { realm: string; basic: boolean; scheme: string } {
+  const values = head.headers.getAll(header);
   if (values.length === 0) return { realm: "", basic: true, scheme: "Basic" };
   const joined = values.join(", ");
   const basic = /(?:^|,)\s*basic(?=\s|,|$)/i.exec(joined);

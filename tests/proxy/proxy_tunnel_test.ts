@@ -197,6 +197,34 @@ Deno.test("407: refused credentials are retried once, then ProxyAuthenticationRe
   }
 });
 
+Deno.test("401 with WWW-Authenticate to a CONNECT (tinyproxy's answer to refused credentials) counts as a 407", async () => {
+  const proxy = startFakeProxy(async (conn, request) => {
+    if (headerOf(request, "proxy-authorization") === "Basic " + btoa("alice:right")) {
+      await writeAll(conn, "HTTP/1.0 200 Connection established\r\n\r\n");
+      await drain(conn);
+    } else {
+      await writeAll(
+        conn,
+        'HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm="Tinyproxy"\r\n\r\n',
+      );
+    }
+  });
+  try {
+    const realms: string[] = [];
+    const conn = await new HttpConnectTunnel(server(proxy.port, "alice", "wrong"), {
+      authenticate: (realm) => {
+        realms.push(realm);
+        return { user: "alice", password: "right" };
+      },
+    }).open({ hostname: "localhost", port: 80 }, never);
+    conn.close();
+    assert.deepEqual(realms, ["Tinyproxy"]);
+    assert.equal(proxy.requests.length, 2);
+  } finally {
+    await proxy.close();
+  }
+});
+
 Deno.test("407: with no authenticate() answer the open fails with ProxyAuthenticationRequiredError", async () => {
   const proxy = startFakeProxy(
     respond('HTTP/1.1 407 Nope\r\nProxy-Authenticate: Basic realm="r"\r\n\r\n'),
