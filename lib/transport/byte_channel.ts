@@ -55,6 +55,12 @@ function endpointOf(addr: Deno.Addr): Endpoint {
   if (addr.transport === "tcp" || addr.transport === "udp") {
     return { address: addr.hostname, port: addr.port };
   }
+  // A TlsConn from Deno.startTls (wss: through a proxy tunnel) reports its
+  // addresses without a `transport` field.
+  const net = addr as Partial<Deno.NetAddr>;
+  if (typeof net.hostname === "string" && typeof net.port === "number") {
+    return { address: net.hostname, port: net.port };
+  }
   return { address: "", port: 0 };
 }
 

@@ -83,6 +83,10 @@ Deno.test("Qt QWebSocket::setProxy: wss:// runs TLS end to end and verifies the 
     const ok = await openSocket(good, `wss://wrong.example:${target.port}/`);
     assert.deepEqual(ok, { connected: true });
     assert.equal(await echo(good, "secret over TLS"), "secret over TLS");
+    // The TLS connection made by Deno.startTls inside the tunnel still knows its addresses.
+    assert.ok(good.localPort() > 0);
+    assert.equal(target.peers.length, 1);
+    assert.notEqual(target.peers[0].port, good.localPort());
     assert.equal(proxy.requests[0].line, `CONNECT wrong.example:${target.port} HTTP/1.1`);
 
     bad.setProxy(httpProxy(proxy.port));

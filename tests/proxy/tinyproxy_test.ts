@@ -60,6 +60,7 @@ async function roundTrip(socket: QWebSocket, url: string): Promise<number> {
   const outcome = await openSocket(socket, url);
   assert.deepEqual(outcome, { connected: true }, JSON.stringify(outcome));
   const localPort = socket.localPort();
+  assert.ok(localPort > 0, "localPort() is known, TLS inside a tunnel included");
   assert.equal(await echo(socket, `hello ${url}`), `hello ${url}`);
   return localPort;
 }
