@@ -71,7 +71,7 @@ export interface OpeningParams {
   /** Cancels the attempt (timeout, abort, close). */
   signal: AbortSignal;
   /** Asks the application for credentials after a 401; `null` declines. */
-  authenticate(realm: string): Credentials | null;
+  authenticate(realm: string, options: Record<string, string>): Credentials | null;
 }
 
 /** A completed opening handshake. */
@@ -112,7 +112,7 @@ export async function runOpening(params: OpeningParams): Promise<OpeningResult> 
   for (let attempt = 0; attempt < 3; attempt++) {
     const outcome = await attemptOnce(params, authorization);
     if (outcome.kind === "open") return outcome.result;
-    const realm = outcome.realm;
+    const { realm, options } = outcome;
     let credentials: Credentials | null = null;
     if (!askedUrlCredentials && (url.username !== "" || url.password !== "")) {
       askedUrlCredentials = true;
@@ -122,7 +122,7 @@ export async function runOpening(params: OpeningParams): Promise<OpeningResult> 
       };
     } else if (!askedApplication) {
       askedApplication = true;
-      credentials = params.authenticate(realm);
+      credentials = params.authenticate(realm, options);
     }
     if (credentials === null) {
       throw new OpeningError(
@@ -138,7 +138,9 @@ export async function runOpening(params: OpeningParams): Promise<OpeningResult> 
   );
 }
 
-type Attempt = { kind: "open"; result: OpeningResult } | { kind: "unauthorized"; realm: string };
+type Attempt =
+  | { kind: "open"; result: OpeningResult }
+  | { kind: "unauthorized"; realm: string; options: Record<string, string> };
 
 async function attemptOnce(params: OpeningParams, authorization: string | null): Promise<Attempt> {
   const { url, signal } = params;
@@ -219,7 +221,8 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
     const status = Number(head.startLine.split(" ")[1]);
     if (status === 401) {
       channel.close();
-      return { kind: "unauthorized", realm: realmOf(head.headers.get("www-authenticate")) };
+      const options = challengeParameters(head.headers.get("www-authenticate"));
+      return { kind: "unauthorized", realm: options.realm ?? "", options };
     }
     const result = await validateServerResponse(head, {
       key: request.key,
@@ -263,9 +266,17 @@ function toOpeningError(error: unknown, signal: AbortSignal): OpeningError {
   return new OpeningError(E.UnknownSocketError, messageOf(error));
 }
 
-function realmOf(challenge: string | null): string {
-  const match = /realm="([^"]*)"/i.exec(challenge ?? "");
-  return match?.[1] ?? "";
+// The auth-params of the challenge (RFC 7235 §2.1), e.g. realm and charset,
+// which Qt hands to the application as the authenticator's options.
+function challengeParameters(challenge: string | null): Record<string, string> {
+  // No prototype: a parameter named "__proto__" is just a name.
+  const options: Record<string, string> = Object.create(null);
+  const pattern = /([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+  for (const match of (challenge ?? "").matchAll(pattern)) {
+    const name = match[1]!.toLowerCase();
+    if (!(name in options)) options[name] = match[2]?.replace(/\\(.)/g, "$1") ?? match[3] ?? "";
+  }
+  return options;
 }
 
 function utf8Binary(text: string): string {

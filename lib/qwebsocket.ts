@@ -353,7 +353,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           tls: this.#tlsOptions(),
           tunnel,
           signal: controller.signal,
-          authenticate: (realm) => this.#askCredentials(realm),
+          authenticate: (realm, options) => this.#askCredentials(realm, options),
         });
         if (this.#opening !== controller) {
           result.channel.close();
@@ -457,8 +457,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     return this.#ignoredSslErrors.some((e) => !e.certificate().isNull());
   }
 
-  #askCredentials(realm: string): Credentials | null {
+  #askCredentials(realm: string, options: Record<string, string>): Credentials | null {
     const authenticator = new QAuthenticator(realm);
+    for (const [name, value] of Object.entries(options)) authenticator.setOption(name, value);
     this.dispatchEvent(new AuthenticationRequiredEvent(authenticator));
     return authenticator.isNull()
       ? null
