@@ -280,3 +280,27 @@ Deno.test("Qt QSslConfiguration::setAllowedNextProtocols: ALPN is offered and ne
   await end;
   await peer.close();
 });
+
+Deno.test("Qt QWebSocket::handshakeInterruptedOnError: Deno cannot pause a TLS handshake, so it is never dispatched; sslErrors still is", async () => {
+  const server = tlsServer("server");
+  const socket = new QWebSocket();
+  const config = QSslConfiguration.defaultConfiguration();
+  config.setHandshakeMustInterruptOnError(true);
+  assert.equal(config.handshakeMustInterruptOnError(), true);
+  socket.setSslConfiguration(config);
+  socket.addEventListener(
+    "handshakeInterruptedOnError",
+    () => socket.continueInterruptedHandshake(),
+  );
+  const log = new EventLog(socket);
+  const end = disconnected(socket);
+  socket.open(`wss://localhost:${server.port}`);
+  await end;
+  assert.deepEqual(log.only("handshakeInterruptedOnError", "alertSent", "alertReceived"), []);
+  assert.deepEqual(log.only("sslErrors", "error"), [
+    `sslErrors(${SslError.UnableToGetLocalIssuerCertificate})`,
+    `error(${E.SslHandshakeFailedError})`,
+  ]);
+  socket.continueInterruptedHandshake(); // harmless at any time
+  await server.close();
+});
