@@ -320,7 +320,8 @@ export async function validateServerResponse(
       } instead of 101 Switching Protocols`,
     );
   }
-  if (version === "HTTP/0.9" || version === "HTTP/1.0") {
+  // parseStatusLine guarantees "HTTP/d.d": anything before 1.1 (0.x, 1.0) is too old.
+  if (version < "HTTP/1.1") {
     throw new HandshakeError(
       101,
       `Server answered with ${version}; a WebSocket handshake needs HTTP/1.1 or later`,
