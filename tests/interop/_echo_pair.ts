@@ -8,7 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { QWebSocket, QWebSocketHandshakeOptions, QWebSocketServer } from "../../mod.ts";
+import {
+  type QSslConfiguration,
+  QWebSocket,
+  QWebSocketHandshakeOptions,
+  QWebSocketServer,
+} from "../../mod.ts";
 import { Peer, type PeerEvent, type PeerOptions, within } from "./_peer.ts";
 import {
   closeFromOurSide,
@@ -47,6 +52,8 @@ export interface PairOptions {
   handshake?: (seen: PeerEvent) => void;
   /** Extra checks of what our end received, after the exchange. */
   exchanged?: (probe: SocketProbe) => void;
+  /** For wss: our client's configuration (trusting the test CA) and our server's. */
+  tls?: { client: QSslConfiguration; server: QSslConfiguration };
 }
 
 /** The usual subprotocol setup: the client prefers v2, the server has v1 and v3. */
@@ -67,7 +74,10 @@ export async function processPeer(options: PeerOptions): Promise<EchoPeer & { pe
   };
 }
 
-/** An echo peer server that is a process printing `{"event":"listening","port":N}` first. */
+/**
+ * An echo peer server that is a process printing
+ * `{"event":"listening","port":N,"scheme":"ws"|"wss"}` first.
+ */
 export async function processServer(
   options: PeerOptions,
 ): Promise<EchoPeerServer & { peer: Peer }> {
@@ -76,7 +86,7 @@ export async function processServer(
     const listening = await peer.expect("listening", 45_000);
     return {
       peer,
-      url: `ws://127.0.0.1:${listening.port}`,
+      url: `${listening.scheme ?? "ws"}://127.0.0.1:${listening.port}`,
       expect: (event, ms) => peer.expect(event, ms),
       stop: () => peer.stop(),
     };
@@ -87,6 +97,12 @@ export async function processServer(
 }
 
 const ORIGIN = "http://qtws-client.interop.test";
+
+/** The peer reports the cipher of its TLS session: one for wss:, none for ws:. */
+function checkEncryption(seen: PeerEvent, options: PairOptions): void {
+  if (options.tls === undefined) assert.equal(seen.cipher ?? "", "", "ws: is not encrypted");
+  else assert.notEqual(seen.cipher ?? "", "", "the peer's end of wss: is encrypted");
+}
 
 /**
  * Our `QWebSocket` against the peer's server: handshake (subprotocol, origin,
@@ -103,6 +119,7 @@ export async function ourClientAgainstPeerServer(
     const connect = async (path: string): Promise<SocketProbe> => {
       const socket = new QWebSocket(ORIGIN);
       const probe = new SocketProbe(socket);
+      if (options.tls !== undefined) socket.setSslConfiguration(options.tls.client);
       const handshake = new QWebSocketHandshakeOptions();
       handshake.setSubprotocols(options.offered);
       socket.open(`${server.url}${path}`, handshake);
@@ -123,6 +140,7 @@ export async function ourClientAgainstPeerServer(
         assert.equal(seen.subprotocol, options.chosen, "the peer's subprotocol");
         assert.equal(seen.origin, ORIGIN, "the Origin the peer saw");
         assert.equal(seen.path, "/echo?pair=1", "the resource name the peer saw");
+        checkEncryption(seen, options);
         options.handshake?.(seen);
         await greeted(probe);
       });
@@ -173,7 +191,13 @@ export async function peerClientAgainstOurServer(
   startClient: (url: string, offered: string[], origin: string) => Promise<EchoPeer>,
   options: PairOptions = SUBPROTOCOLS,
 ): Promise<void> {
-  const server = new QWebSocketServer("qtws-interop", QWebSocketServer.SslMode.NonSecureMode);
+  const server = new QWebSocketServer(
+    "qtws-interop",
+    options.tls === undefined
+      ? QWebSocketServer.SslMode.NonSecureMode
+      : QWebSocketServer.SslMode.SecureMode,
+  );
+  if (options.tls !== undefined) server.setSslConfiguration(options.tls.server);
   server.setSupportedSubprotocols(options.supported);
   const origins: string[] = [];
   server.addEventListener("originAuthenticationRequired", (e) => {
@@ -215,6 +239,7 @@ export async function peerClientAgainstOurServer(
         assert.equal(probe.socket.resourceName(), "/echo?pair=1", "our resourceName()");
         const seen = await peer.expect("connected");
         assert.equal(seen.subprotocol, options.chosen, "the peer's subprotocol");
+        checkEncryption(seen, options);
         options.handshake?.(seen);
         await greeted(probe);
       });

@@ -14,6 +14,7 @@ import { type QWebSocket, QWebSocketProtocol, QWebSocketServer } from "../../mod
 import { SocketProbe } from "./_exchange.ts";
 import { CLOSE_REASON, makeBinary, makeText, sha256Hex, SIZES, TEXT_PATTERN } from "./_payloads.ts";
 import { findBinary, Peer, probe, requirePeer, within } from "./_peer.ts";
+import { TLS_FILES, tlsConfigurations } from "./_tls.ts";
 
 const CHROMIUM = findBinary("chromium", "chromium-browser", "google-chrome");
 const VERSION = CHROMIUM === null ? "" : (await probe(CHROMIUM, ["--version"])).stdout.trim();
@@ -36,7 +37,6 @@ function chromiumArgs(userDataDir: string, url: string): string[] {
 
 /** What the page reports. */
 interface PageReport {
-  fatal?: string;
   origin: string;
   userAgent: string;
   protocol: string;
@@ -52,44 +52,9 @@ interface PageReport {
 const GREETING_SIZE = 5000;
 const PAGE_BOUND = 60_000;
 
-/** The page: plain browser JavaScript, with the payload makers of `_payloads.ts`. */
+/** The main page: plain browser JavaScript, with the payload makers of `_payloads.ts`. */
 function page(config: Record<string, unknown>): string {
-  return `<!doctype html>
-<meta charset="utf-8">
-<title>qtws interop</title>
-<script>
-"use strict";
-const CONFIG = ${JSON.stringify(config)};
-const TEXT_PATTERN = ${JSON.stringify(TEXT_PATTERN)};
-${makeText.toString()}
-${makeBinary.toString()}
-const report = { origin: location.origin, userAgent: navigator.userAgent };
-let posted = false;
-function post(body) {
-  if (posted) return;
-  posted = true;
-  fetch("/result", { method: "POST", body: JSON.stringify(body) });
-}
-setTimeout(() => post({ ...report, fatal: "the page timed out" }), CONFIG.pageTimeout);
-function sameBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-function closed(ws) {
-  return new Promise((resolve) => ws.addEventListener("close", (e) => {
-    resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean });
-  }, { once: true }));
-}
-function inbox(ws) {
-  const queue = [];
-  let wake = null;
-  ws.addEventListener("message", (e) => { queue.push(e.data); if (wake) wake(); });
-  return async () => {
-    while (queue.length === 0) await new Promise((resolve) => (wake = resolve));
-    return queue.shift();
-  };
-}
+  return `${pageHead(config)}
 async function run() {
   const ws = new WebSocket(CONFIG.echoUrl, ["chat.v2", "chat.v1"]);
   ws.binaryType = "arraybuffer";
@@ -156,6 +121,152 @@ async function removeProfile(dir: string): Promise<void> {
   }
 }
 
+/** The script shared by the pages: CONFIG, payload makers, and `post()` for the report. */
+function pageHead(config: Record<string, unknown>): string {
+  return `<!doctype html>
+<meta charset="utf-8">
+<title>qtws interop</title>
+<script>
+"use strict";
+const CONFIG = ${JSON.stringify({ ...config, pageTimeout: PAGE_BOUND - 10_000 })};
+const TEXT_PATTERN = ${JSON.stringify(TEXT_PATTERN)};
+${makeText.toString()}
+${makeBinary.toString()}
+const report = { origin: location.origin, userAgent: navigator.userAgent };
+let posted = false;
+function post(body) {
+  if (posted) return;
+  posted = true;
+  fetch("/result", { method: "POST", body: JSON.stringify(body) });
+}
+setTimeout(() => post({ ...report, fatal: "the page timed out" }), CONFIG.pageTimeout);
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function closed(ws) {
+  return new Promise((resolve) => ws.addEventListener("close", (e) => {
+    resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean });
+  }, { once: true }));
+}
+function inbox(ws) {
+  const queue = [];
+  let wake = null;
+  ws.addEventListener("message", (e) => { queue.push(e.data); if (wake) wake(); });
+  return async () => {
+    while (queue.length === 0) await new Promise((resolve) => (wake = resolve));
+    return queue.shift();
+  };
+}
+`;
+}
+
+/**
+ * Serves `html` on 127.0.0.1, opens it in headless Chromium (with
+ * `extraArgs` after the issue's flags) and resolves with what the page
+ * POSTed to /result, and the page's origin. The browser is stopped by pid,
+ * its profile removed and the HTTP server shut down before this returns.
+ */
+async function runPage<R>(
+  html: string,
+  extraArgs: string[] = [],
+): Promise<{ report: R & { fatal?: string }; origin: string }> {
+  type Report = R & { fatal?: string };
+  let resolveReport: (report: Report) => void = () => {};
+  const reported = new Promise<Report>((resolve) => (resolveReport = resolve));
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    if (req.method === "POST" && url.pathname === "/result") {
+      resolveReport(await req.json());
+      return new Response(null, { status: 204 });
+    }
+    if (req.method === "GET" && url.pathname === "/") {
+      return new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } });
+    }
+    return new Response("not found", { status: 404 });
+  });
+  const origin = `http://127.0.0.1:${http.addr.port}`;
+  const userDataDir = await Deno.makeTempDir({ prefix: "qtws-chromium-" });
+  let browser: Peer | null = null;
+  try {
+    const args = chromiumArgs(userDataDir, `${origin}/`);
+    args.splice(args.length - 1, 0, ...extraArgs);
+    browser = await Peer.start({
+      name: VERSION || "Chromium",
+      command: CHROMIUM!,
+      args,
+      jsonLines: false,
+    });
+    try {
+      const report = await within(reported, "the page's report", PAGE_BOUND);
+      return { report, origin };
+    } catch (error) {
+      throw new Error(`${error}\nChromium stderr:\n${browser.output().stderr}`);
+    }
+  } finally {
+    await browser?.stop();
+    await removeProfile(userDataDir);
+    await http.shutdown();
+  }
+}
+
+/** What the wss: page reports. */
+interface SecurePageReport {
+  origin: string;
+  protocol: string;
+  echoes: { kind: string; size: number; ok: boolean }[];
+  close: { code: number; reason: string; wasClean: boolean };
+}
+
+/** The wss: page: 1 MiB of text and of binary echoed, then a normal close. */
+function securePage(config: Record<string, unknown>): string {
+  return `${pageHead(config)}
+async function run() {
+  const ws = new WebSocket(CONFIG.url, ["chat.v1"]);
+  ws.binaryType = "arraybuffer";
+  const next = inbox(ws);
+  const closing = closed(ws);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error("the wss: connection failed"));
+  });
+  report.protocol = ws.protocol;
+  report.echoes = [];
+  const text = makeText(CONFIG.size);
+  ws.send(text);
+  report.echoes.push({ kind: "text", size: CONFIG.size, ok: (await next()) === text });
+  const bytes = makeBinary(CONFIG.size);
+  ws.send(bytes);
+  const echo = await next();
+  const ok = echo instanceof ArrayBuffer && sameBytes(new Uint8Array(echo), bytes);
+  report.echoes.push({ kind: "binary", size: CONFIG.size, ok });
+  ws.close(1000);
+  report.close = await closing;
+}
+run().then(() => post(report), (e) => post({ ...report, fatal: String((e && e.stack) || e) }));
+</script>
+`;
+}
+
+/**
+ * The flag that makes Chromium trust the test server certificate, and only
+ * it: the base64 SHA-256 of its public key (SPKI), derived from the key.
+ */
+async function trustTestCertificate(): Promise<string> {
+  const pem = await Deno.readTextFile(TLS_FILES.key);
+  const der = Uint8Array.from(atob(pem.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const key = await crypto.subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
+  const { kty, n, e } = await crypto.subtle.exportKey("jwk", key);
+  const publicKey = await crypto.subtle.importKey("jwk", { kty, n, e }, algorithm, true, [
+    "verify",
+  ]);
+  const spki = await crypto.subtle.exportKey("spki", publicKey);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
+  return `--ignore-certificate-errors-spki-list=${btoa(String.fromCharCode(...digest))}`;
+}
+
 /** Resolves with the first connection a server hands out. */
 function nextConnection(server: QWebSocketServer): Promise<QWebSocket> {
   return new Promise((resolve) => {
@@ -206,50 +317,21 @@ Deno.test("RFC 6455 interop: Chromium's WebSocket ↔ our QWebSocketServer", asy
     return received;
   });
 
-  let resolveReport: (report: PageReport) => void = () => {};
-  const reported = new Promise<PageReport>((resolve) => (resolveReport = resolve));
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const url = new URL(req.url);
-    if (req.method === "POST" && url.pathname === "/result") {
-      resolveReport(await req.json());
-      return new Response(null, { status: 204 });
-    }
-    if (req.method === "GET" && url.pathname === "/") {
-      const body = page({
-        echoUrl: `ws://127.0.0.1:${server.serverPort()}/echo`,
-        serverClosesUrl: `ws://127.0.0.1:${server.serverPort()}/server-closes`,
-        refusedUrl: `ws://127.0.0.1:${refusing.serverPort()}/refused`,
-        sizes: SIZES,
-        greetingSize: GREETING_SIZE,
-        closeReason: CLOSE_REASON,
-        pageTimeout: PAGE_BOUND - 10_000,
-      });
-      return new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
-    }
-    return new Response("not found", { status: 404 });
-  });
-  const pageOrigin = `http://127.0.0.1:${http.addr.port}`;
-
-  const userDataDir = await Deno.makeTempDir({ prefix: "qtws-chromium-" });
-  let browser: Peer | null = null;
   const sockets: QWebSocket[] = [];
   try {
-    browser = await Peer.start({
-      name: VERSION || "Chromium",
-      command: CHROMIUM!,
-      args: chromiumArgs(userDataDir, `${pageOrigin}/`),
-      jsonLines: false,
-    });
-    let report: PageReport;
-    try {
-      report = await within(reported, "the page's report", PAGE_BOUND);
-    } catch (error) {
-      throw new Error(`${error}\nChromium stderr:\n${browser.output().stderr}`);
-    }
-    const echoed = await within(echoSide, "the echo connection");
-    const closing = await within(closingSide, "the server-closes connection");
-    sockets.push(echoed.socket, closing.socket);
+    const { report, origin: pageOrigin } = await runPage<PageReport>(page({
+      echoUrl: `ws://127.0.0.1:${server.serverPort()}/echo`,
+      serverClosesUrl: `ws://127.0.0.1:${server.serverPort()}/server-closes`,
+      refusedUrl: `ws://127.0.0.1:${refusing.serverPort()}/refused`,
+      sizes: SIZES,
+      greetingSize: GREETING_SIZE,
+      closeReason: CLOSE_REASON,
+    }));
     assert.equal(report.fatal, undefined, `the page failed: ${report.fatal}`);
+    const echoed = await within(echoSide, "the echo connection");
+    sockets.push(echoed.socket);
+    const closing = await within(closingSide, "the server-closes connection");
+    sockets.push(closing.socket);
 
     // RFC 6455 §4.2.2, §10.2: the Origin the browser sent, through both Qt APIs.
     assert.equal(report.origin, pageOrigin);
@@ -313,11 +395,47 @@ Deno.test("RFC 6455 interop: Chromium's WebSocket ↔ our QWebSocketServer", asy
     assert.deepEqual(refusingErrors, [QWebSocketProtocol.CloseCode.CloseCodePolicyViolated]);
     assert.deepEqual(report.refused, { code: 1006, reason: "", wasClean: false, errored: true });
   } finally {
-    await browser?.stop();
-    await removeProfile(userDataDir);
-    await http.shutdown();
     for (const socket of sockets) await socket[Symbol.asyncDispose]();
     await server[Symbol.asyncDispose]();
     await refusing[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("RFC 6455 §4.1 interop over TLS: Chromium's WebSocket ↔ our wss: server", async () => {
+  if (!requirePeer(CHROMIUM !== null, "Chromium", "apt-get install chromium")) return;
+  const server = new QWebSocketServer("qtws-chromium-tls", QWebSocketServer.SslMode.SecureMode);
+  server.setSslConfiguration(tlsConfigurations().server);
+  server.setSupportedSubprotocols(["chat.v1"]);
+  assert.ok(server.listen("127.0.0.1", 0), server.errorString());
+  const size = 1024 * 1024;
+  const echoSide = nextConnection(server).then((socket) => {
+    const received = new SocketProbe(socket);
+    socket.addEventListener("textMessageReceived", (e) => socket.sendTextMessage(e.message));
+    socket.addEventListener("binaryMessageReceived", (e) => socket.sendBinaryMessage(e.message));
+    return received;
+  });
+  let echoed: SocketProbe | null = null;
+  try {
+    const { report, origin } = await runPage<SecurePageReport>(
+      securePage({ url: `wss://127.0.0.1:${server.serverPort()}/secure`, size }),
+      [await trustTestCertificate()],
+    );
+    assert.equal(report.fatal, undefined, `the page failed: ${report.fatal}`);
+    echoed = await within(echoSide, "the wss: connection");
+    assert.equal(echoed.socket.origin(), origin, "origin() over TLS");
+    assert.equal(report.protocol, "chat.v1");
+    assert.deepEqual(report.echoes, [
+      { kind: "text", size, ok: true },
+      { kind: "binary", size, ok: true },
+    ]);
+    assert.ok((await echoed.nextMessage()) === makeText(size), "the page's text over TLS");
+    assert.deepEqual(await echoed.nextMessage(), makeBinary(size), "the page's binary over TLS");
+    await echoed.disconnected();
+    assert.equal(echoed.socket.closeCode(), 1000, "the page closed normally");
+    assert.deepEqual(report.close, { code: 1000, reason: "", wasClean: true });
+    assert.deepEqual(echoed.errors, []);
+  } finally {
+    await echoed?.socket[Symbol.asyncDispose]();
+    await server[Symbol.asyncDispose]();
   }
 });

@@ -11,12 +11,14 @@
 import assert from "node:assert/strict";
 import {
   ourClientAgainstPeerServer,
+  type PairOptions,
   peerClientAgainstOurServer,
   processPeer,
   processServer,
   SUBPROTOCOLS,
 } from "./_echo_pair.ts";
 import { findBinary, probe, requirePeer } from "./_peer.ts";
+import { TLS_FILES, tlsConfigurations } from "./_tls.ts";
 
 const PEERS = new URL("./peers/", import.meta.url).pathname;
 const PYTHON = findBinary("/usr/bin/python3");
@@ -25,44 +27,65 @@ const VERSION = PYTHON === null
   : (await probe(PYTHON, ["-c", "import websockets; print(websockets.__version__)"])).stdout.trim();
 const INSTALL = "apt-get install python3-websockets";
 
+function wsServer(supported: string[], tls = false) {
+  const args = ["-u", `${PEERS}ws_echo_server.py`, "--subprotocols", supported.join(",")];
+  if (tls) args.push("--cert", TLS_FILES.cert, "--key", TLS_FILES.key);
+  return processServer({ name: `python-websockets ${VERSION} server`, command: PYTHON!, args });
+}
+
+function wsClient(url: string, offered: string[], origin: string, tls = false) {
+  const args = ["-u", `${PEERS}ws_echo_client.py`, url, "--subprotocols", offered.join(",")];
+  args.push("--origin", origin);
+  if (tls) args.push("--ca", TLS_FILES.ca);
+  return processPeer({ name: `python-websockets ${VERSION} client`, command: PYTHON!, args });
+}
+
+/** We offer no extension; the server runs without one. */
+const AS_CLIENT: PairOptions = {
+  ...SUBPROTOCOLS,
+  handshake: (seen) => {
+    assert.equal(seen.offeredExtensions, "", "we offer no extension");
+    assert.deepEqual(seen.extensions, [], "the server runs without extensions");
+  },
+};
+
+/** RFC 6455 §9.1: a server declines an extension by not naming it. */
+const AS_SERVER: PairOptions = {
+  ...SUBPROTOCOLS,
+  handshake: (seen) => {
+    assert.match(String(seen.offeredExtensions), /permessage-deflate/, "the client's offer");
+    assert.equal(seen.acceptedExtensions, "", "our response names no extension");
+    assert.deepEqual(seen.extensions, [], "the client runs without extensions");
+  },
+};
+
 Deno.test("RFC 6455 interop: our QWebSocket ↔ python-websockets server", async (t) => {
   if (!requirePeer(VERSION !== "", "python-websockets", INSTALL)) return;
-  await ourClientAgainstPeerServer(t, (supported) =>
-    processServer({
-      name: `python-websockets ${VERSION} server`,
-      command: PYTHON!,
-      args: ["-u", `${PEERS}ws_echo_server.py`, "--subprotocols", supported.join(",")],
-    }), {
-    ...SUBPROTOCOLS,
-    handshake: (seen) => {
-      assert.equal(seen.offeredExtensions, "", "we offer no extension");
-      assert.deepEqual(seen.extensions, [], "the server runs without extensions");
-    },
-  });
+  await ourClientAgainstPeerServer(t, (supported) => wsServer(supported), AS_CLIENT);
 });
 
 Deno.test("RFC 6455 interop: python-websockets client ↔ our QWebSocketServer", async (t) => {
   if (!requirePeer(VERSION !== "", "python-websockets", INSTALL)) return;
-  await peerClientAgainstOurServer(t, (url, offered, origin) =>
-    processPeer({
-      name: `python-websockets ${VERSION} client`,
-      command: PYTHON!,
-      args: [
-        "-u",
-        `${PEERS}ws_echo_client.py`,
-        url,
-        "--subprotocols",
-        offered.join(","),
-        "--origin",
-        origin,
-      ],
-    }), {
-    ...SUBPROTOCOLS,
-    // RFC 6455 §9.1: a server declines an extension by not naming it.
-    handshake: (seen) => {
-      assert.match(String(seen.offeredExtensions), /permessage-deflate/, "the client's offer");
-      assert.equal(seen.acceptedExtensions, "", "our response names no extension");
-      assert.deepEqual(seen.extensions, [], "the client runs without extensions");
-    },
+  await peerClientAgainstOurServer(
+    t,
+    (url, offered, origin) => wsClient(url, offered, origin),
+    AS_SERVER,
+  );
+});
+
+Deno.test("RFC 6455 §4.1 interop over TLS: our QWebSocket ↔ python-websockets wss: server", async (t) => {
+  if (!requirePeer(VERSION !== "", "python-websockets", INSTALL)) return;
+  await ourClientAgainstPeerServer(t, (supported) => wsServer(supported, true), {
+    ...AS_CLIENT,
+    tls: tlsConfigurations(),
   });
+});
+
+Deno.test("RFC 6455 §4.1 interop over TLS: python-websockets client ↔ our wss: server", async (t) => {
+  if (!requirePeer(VERSION !== "", "python-websockets", INSTALL)) return;
+  await peerClientAgainstOurServer(
+    t,
+    (url, offered, origin) => wsClient(url, offered, origin, true),
+    { ...AS_SERVER, tls: tlsConfigurations() },
+  );
 });

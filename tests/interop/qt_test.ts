@@ -20,6 +20,7 @@ import {
 } from "./_echo_pair.ts";
 import { opened, SocketProbe } from "./_exchange.ts";
 import { findBinary, probe, requirePeer } from "./_peer.ts";
+import { TLS_FILES, tlsConfigurations } from "./_tls.ts";
 
 const PEERS = new URL("./peers/", import.meta.url).pathname;
 const PYTHON = findBinary("/usr/bin/python3");
@@ -39,37 +40,44 @@ const QT: PairOptions = {
   },
 };
 
-function qtServer(supported: string[]) {
-  return processServer({
-    name: "Qt QWebSocketServer",
-    command: PYTHON!,
-    args: ["-u", `${PEERS}qt_echo_server.py`, "--subprotocols", supported.join(",")],
-    env: QT_ENV,
-  });
+function qtServer(supported: string[], tls = false) {
+  const args = ["-u", `${PEERS}qt_echo_server.py`, "--subprotocols", supported.join(",")];
+  if (tls) args.push("--cert", TLS_FILES.cert, "--key", TLS_FILES.key);
+  return processServer({ name: "Qt QWebSocketServer", command: PYTHON!, args, env: QT_ENV });
+}
+
+function qtClient(url: string, offered: string[], origin: string, tls = false) {
+  const args = ["-u", `${PEERS}qt_echo_client.py`, url, "--subprotocols", offered.join(",")];
+  args.push("--origin", origin);
+  if (tls) args.push("--ca", TLS_FILES.ca);
+  return processPeer({ name: "Qt QWebSocket", command: PYTHON!, args, env: QT_ENV });
 }
 
 Deno.test("RFC 6455 interop: our QWebSocket ↔ Qt's QWebSocketServer", async (t) => {
   if (!requirePeer(HAVE_QT, PEER, INSTALL)) return;
-  await ourClientAgainstPeerServer(t, qtServer, QT);
+  await ourClientAgainstPeerServer(t, (supported) => qtServer(supported), QT);
 });
 
 Deno.test("RFC 6455 interop: Qt's QWebSocket ↔ our QWebSocketServer", async (t) => {
   if (!requirePeer(HAVE_QT, PEER, INSTALL)) return;
-  await peerClientAgainstOurServer(t, (url, offered, origin) =>
-    processPeer({
-      name: "Qt QWebSocket",
-      command: PYTHON!,
-      args: [
-        "-u",
-        `${PEERS}qt_echo_client.py`,
-        url,
-        "--subprotocols",
-        offered.join(","),
-        "--origin",
-        origin,
-      ],
-      env: QT_ENV,
-    }), QT);
+  await peerClientAgainstOurServer(t, (url, offered, origin) => qtClient(url, offered, origin), QT);
+});
+
+Deno.test("RFC 6455 §4.1 interop over TLS: our QWebSocket ↔ Qt's wss: server", async (t) => {
+  if (!requirePeer(HAVE_QT, PEER, INSTALL)) return;
+  await ourClientAgainstPeerServer(t, (supported) => qtServer(supported, true), {
+    ...QT,
+    tls: tlsConfigurations(),
+  });
+});
+
+Deno.test("RFC 6455 §4.1 interop over TLS: Qt's QWebSocket ↔ our wss: server", async (t) => {
+  if (!requirePeer(HAVE_QT, PEER, INSTALL)) return;
+  await peerClientAgainstOurServer(
+    t,
+    (url, offered, origin) => qtClient(url, offered, origin, true),
+    { ...QT, tls: tlsConfigurations() },
+  );
 });
 
 Deno.test(

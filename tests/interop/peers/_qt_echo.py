@@ -29,6 +29,8 @@ def describe(socket):
         "origin": socket.origin(),
         "path": url.path() + ("?" + url.query() if url.hasQuery() else ""),
         "resourceName": socket.resourceName(),
+        # Empty unless the connection is encrypted.
+        "cipher": socket.sslConfiguration().sessionCipher().name(),
     }
 
 

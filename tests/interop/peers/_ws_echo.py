@@ -25,12 +25,15 @@ def report(kind, data):
 
 
 def describe(ws, path):
+    tls = ws.transport.get_extra_info("ssl_object")
     return {
         "subprotocol": ws.subprotocol or "",
         "origin": ws.request_headers.get("Origin", ""),
         "path": path,
         "extensions": [extension.name for extension in ws.extensions],
         "offeredExtensions": ws.request_headers.get("Sec-WebSocket-Extensions", ""),
+        # Empty unless the connection is encrypted.
+        "cipher": tls.cipher()[0] if tls is not None else "",
     }
 
 

@@ -1,7 +1,8 @@
 """Qt's QWebSocket as an echo peer, for tests/interop/qt_test.ts.
 
-Usage: qt_echo_client.py URL [--subprotocols a,b] [--origin ORIGIN]
-Connects to URL (offering the subprotocols, sending the origin), prints
+Usage: qt_echo_client.py URL [--subprotocols a,b] [--origin ORIGIN] [--ca PEM]
+Connects to URL (offering the subprotocols, sending the origin; for wss:,
+trusting only the CA given), prints
 {"event":"connected",...}, the reports of _qt_echo.py, and
 {"event":"disconnected",...}, then exits."""
 
@@ -9,6 +10,7 @@ import argparse
 import sys
 
 from PyQt6.QtCore import QCoreApplication, QUrl
+from PyQt6.QtNetwork import QSslCertificate, QSslConfiguration
 from PyQt6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions
 
 import _qt_echo
@@ -17,10 +19,16 @@ parser = argparse.ArgumentParser()
 parser.add_argument("url")
 parser.add_argument("--subprotocols", default="")
 parser.add_argument("--origin", default="")
+parser.add_argument("--ca", default="")
 args = parser.parse_args()
 
 app = QCoreApplication(sys.argv)
 socket = QWebSocket(args.origin)
+if args.ca:
+    config = QSslConfiguration.defaultConfiguration()
+    config.setCaCertificates(QSslCertificate.fromPath(args.ca))
+    socket.setSslConfiguration(config)
+    socket.sslErrors.connect(lambda errors: _qt_echo.emit("sslErrors", errors=[e.errorString() for e in errors]))
 
 
 def on_connected():

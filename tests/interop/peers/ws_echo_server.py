@@ -1,14 +1,16 @@
 """python-websockets' server as an echo peer, for
 tests/interop/python_websockets_test.ts.
 
-Usage: ws_echo_server.py [--subprotocols a,b]
-Listens on 127.0.0.1, port chosen by the system; prints
-{"event":"listening","port":N,"version":V}, then per connection
+Usage: ws_echo_server.py [--subprotocols a,b] [--cert PEM --key PEM]
+Listens on 127.0.0.1, port chosen by the system (wss: with the certificate
+and key given); prints
+{"event":"listening","port":N,"scheme":"ws"|"wss","version":V}, then per connection
 {"event":"connected",...}, the reports of _ws_echo.py, and
 {"event":"disconnected",...}. Runs until killed (or for at most 10 minutes)."""
 
 import argparse
 import asyncio
+import ssl
 
 import websockets
 
@@ -16,6 +18,8 @@ import _ws_echo
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--subprotocols", default="")
+parser.add_argument("--cert", default="")
+parser.add_argument("--key", default="")
 args = parser.parse_args()
 
 
@@ -26,6 +30,10 @@ async def handler(ws, path):
 
 async def main():
     subprotocols = args.subprotocols.split(",") if args.subprotocols else None
+    context = None
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
     async with websockets.serve(
         handler,
         "127.0.0.1",
@@ -33,9 +41,15 @@ async def main():
         subprotocols=subprotocols,
         max_size=_ws_echo.MAX_SIZE,
         ping_interval=None,
+        ssl=context,
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        _ws_echo.emit("listening", port=port, version=websockets.__version__)
+        _ws_echo.emit(
+            "listening",
+            port=port,
+            scheme="wss" if context else "ws",
+            version=websockets.__version__,
+        )
         await asyncio.sleep(600)
 
 
