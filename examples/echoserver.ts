@@ -4,39 +4,44 @@
  *
  *   deno run --allow-net=127.0.0.1:1234 examples/echoserver.ts --port 1234 [--debug]
  *
+ * Options: `--port` / `-p` (default 1234), `--debug` / `-d` (log connections
+ * and messages). Stop it with Ctrl+C.
+ *
  * @module
  */
 
 import { QHostAddress, QWebSocketServer } from "../mod.ts";
+import {
+  exitOnSignal,
+  fail,
+  listenTarget,
+  mayUseNet,
+  parseOptions,
+  permissionDenied,
+  portOption,
+} from "./_cli.ts";
 
-const args = Deno.args;
-let port = 1234;
-let debug = false;
-for (let i = 0; i < args.length; i++) {
-  const arg = args[i]!;
-  if (arg === "--port" || arg === "-p") port = Number(args[++i]);
-  else if (arg.startsWith("--port=")) port = Number(arg.slice("--port=".length));
-  else if (arg === "--debug" || arg === "-d") debug = true;
-  else {
-    console.error(`Unknown option ${arg}. Usage: echoserver.ts [--port|-p PORT] [--debug|-d]`);
-    Deno.exit(2);
-  }
-}
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error("The port must be a number from 0 to 65535");
-  Deno.exit(2);
-}
+const usage = "Usage: echoserver.ts [--port|-p PORT] [--debug|-d]";
+const options = parseOptions(Deno.args, {
+  port: { short: "p", takesValue: true },
+  debug: { short: "d", takesValue: false },
+}, usage);
+const port = portOption(options, "port", 1234);
+const debug = options.has("debug");
 
 const server = new QWebSocketServer("Echo Server", QWebSocketServer.SslMode.NonSecureMode);
 if (!server.listen(QHostAddress.LocalHost, port)) {
-  console.error(`Cannot start the echo server: ${server.errorString()}`);
-  Deno.exit(1);
+  const target = listenTarget(QHostAddress.LocalHost, port);
+  if (!mayUseNet(target)) permissionDenied(`--allow-net=${target}`);
+  fail(`Cannot start the echo server: ${server.errorString()}`);
 }
 console.log(`Echo server listening on ${server.serverUrl()!.href}`);
 
 server.addEventListener("newConnection", () => {
-  const socket = server.nextPendingConnection()!;
-  if (debug) console.log(`Client connected: ${socket.peerAddress()}:${socket.peerPort()}`);
+  const socket = server.nextPendingConnection();
+  if (socket === null) return;
+  const peer = `${socket.peerAddress()}:${socket.peerPort()}`;
+  if (debug) console.log(`Client connected: ${peer}`);
   socket.addEventListener("textMessageReceived", (e) => {
     if (debug) console.log(`Message received: ${e.message}`);
     socket.sendTextMessage(e.message);
@@ -46,11 +51,8 @@ server.addEventListener("newConnection", () => {
     socket.sendBinaryMessage(e.message);
   });
   socket.addEventListener("disconnected", () => {
-    if (debug) console.log(`Client disconnected: close code ${socket.closeCode()}`);
+    if (debug) console.log(`Client disconnected: ${peer} (close code ${socket.closeCode()})`);
   });
 });
 
-Deno.addSignalListener("SIGINT", () => {
-  server.close();
-  Deno.exit(0);
-});
+exitOnSignal(() => server[Symbol.asyncDispose]());
