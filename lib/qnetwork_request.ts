@@ -4,6 +4,9 @@
  * @module
  */
 
+// Lets requestUrlText() read the private URL text.
+let urlTextOf: (request: QNetworkRequest) => string;
+
 /**
  * The request a `QWebSocket` opens: a URL plus raw headers that go into the
  * HTTP upgrade request, as Qt's `QNetworkRequest` (only the members that apply
@@ -22,16 +25,30 @@
  * ```
  */
 export class QNetworkRequest {
+  static {
+    urlTextOf = (request) => request.#text;
+  }
+
   #url: URL | null;
+  // The URL as given: WHATWG parsing drops line breaks, which open() must see.
+  #text = "";
   #headers: Array<[string, string]> = [];
 
   /**
-   * Creates a request.
+   * Creates a request, or copies one (Qt's copy constructor).
    *
-   * @param url The URL to open (`ws:`, `wss:`, `http:` or `https:`); none gives an empty request.
+   * @param url The URL to open (`ws:`, `wss:`, `http:` or `https:`), or a
+   *   request to copy; none gives an empty request.
    */
-  constructor(url?: URL | string) {
+  constructor(url?: URL | string | QNetworkRequest) {
+    if (url instanceof QNetworkRequest) {
+      this.#url = url.#url === null ? null : new URL(url.#url.href);
+      this.#text = url.#text;
+      this.#headers = url.rawHeaders();
+      return;
+    }
     this.#url = url === undefined ? null : toUrl(url);
+    this.#text = this.#url === null ? "" : String(url);
   }
 
   /**
@@ -50,6 +67,7 @@ export class QNetworkRequest {
    */
   setUrl(url: URL | string): void {
     this.#url = toUrl(url);
+    this.#text = String(url);
   }
 
   /**
@@ -114,6 +132,18 @@ export class QNetworkRequest {
   rawHeaders(): Array<[string, string]> {
     return this.#headers.map(([name, value]) => [name, value]);
   }
+}
+
+/**
+ * The URL of `request` as the application gave it (before WHATWG parsing
+ * removed any line breaks), for `QWebSocket.open()` to check.
+ *
+ * @param request The request.
+ * @returns The URL text, or the URL's `href` for an empty request.
+ * @internal
+ */
+export function requestUrlText(request: QNetworkRequest): string {
+  return urlTextOf(request) || request.url().href;
 }
 
 function toUrl(url: URL | string): URL {

@@ -32,7 +32,7 @@ import type { QMaskGenerator } from "./protocol/qmask_generator.ts";
 import { isValidCloseCode, QWebSocketProtocol } from "./protocol/qwebsocket_protocol.ts";
 import { QAuthenticator } from "./qauthenticator.ts";
 import { QNetworkProxy } from "./qnetwork_proxy.ts";
-import { QNetworkRequest } from "./qnetwork_request.ts";
+import { QNetworkRequest, requestUrlText } from "./qnetwork_request.ts";
 import { tunnelFor } from "./proxy_selection.ts";
 import { QWebSocketHandshakeOptions } from "./qwebsocket_handshake_options.ts";
 import type { EngineEndpoint, EngineHost, EngineResult, SocketEngine } from "./socket_engine.ts";
@@ -226,6 +226,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #opening: AbortController | null = null;
   // Counts open() calls, so a late report of an earlier one is dropped.
   #attempt = 0;
+  // Counts connections replaced by open(), so their engines' ends are ignored.
+  #connection = 0;
   #pausedOnSslErrors: (() => void) | null = null;
   #pingStarted = 0;
   #finished: Promise<void> = Promise.resolve();
@@ -285,8 +287,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     let request: QNetworkRequest;
     let raw: string;
     if (target instanceof QNetworkRequest) {
-      request = target;
-      raw = target.url().href;
+      // A copy, as Qt takes it by value: later changes by the caller do not leak in.
+      request = new QNetworkRequest(target);
+      raw = requestUrlText(target);
     } else if (target instanceof URL || typeof target === "string") {
       raw = target instanceof URL ? target.href : target;
       request = new QNetworkRequest();
@@ -298,26 +301,34 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     } else {
       throw new TypeError("Cannot open: pass a URL, a string or a QNetworkRequest");
     }
-    if (this.#state !== State.UnconnectedState) this.abort();
+    const url = validUrl(raw);
+    if (typeof url === "string") {
+      // As in Qt, an invalid URL leaves an open connection alone. The events
+      // come after the current task, so listeners added right after open()
+      // see them; an unconnected socket ends with `disconnected`, as every
+      // failed open() does.
+      const busy = this.#state !== State.UnconnectedState;
+      const attempt = busy ? this.#attempt : ++this.#attempt;
+      if (!busy) {
+        this.#request = request;
+        this.#options = new QWebSocketHandshakeOptions(options);
+        this.#resetConnectionFields();
+      }
+      this.#setError(SocketError.ConnectionRefusedError, url);
+      queueMicrotask(() => {
+        if (attempt !== this.#attempt || !this.#emitError(SocketError.ConnectionRefusedError)) {
+          return;
+        }
+        if (!busy) this.#dispatch("disconnected");
+      });
+      return;
+    }
+    // Qt drops a previous connection without signals and starts over.
+    if (this.#state !== State.UnconnectedState) this.#dropConnection();
     this.#attempt++;
     this.#request = request;
     this.#options = new QWebSocketHandshakeOptions(options);
     this.#resetConnectionFields();
-
-    const url = validUrl(raw);
-    if (typeof url === "string") {
-      // Qt emits `error` at once and stays unconnected; the events come after
-      // the current task so listeners added right after open() see them, and
-      // `disconnected` ends every failed open() alike.
-      this.#setError(SocketError.ConnectionRefusedError, url);
-      const attempt = this.#attempt;
-      queueMicrotask(() => {
-        if (attempt !== this.#attempt) return;
-        this.#emitError(SocketError.ConnectionRefusedError);
-        this.#dispatch("disconnected");
-      });
-      return;
-    }
     this.#resourceName = (url.pathname === "" ? "/" : url.pathname) + url.search;
     this.#peerName = url.hostname.replace(/^\[|\]$/g, "");
     this.#startFinishedPromise();
@@ -512,11 +523,29 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   #failOpening(error: QAbstractSocket.SocketError, message: string): void {
+    const attempt = this.#attempt;
     this.#closeReadable();
+    this.#settleFinished();
     this.#setError(error, message);
-    this.#emitError(error);
+    // A listener may open() again (a retry): then this attempt says no more.
+    if (!this.#emitError(error)) return;
     this.#setState(State.UnconnectedState);
-    this.#dispatch("disconnected");
+    if (attempt === this.#attempt) this.#dispatch("disconnected");
+  }
+
+  // open() on a socket that is busy: the old connection goes without events.
+  #dropConnection(): void {
+    this.#connection++;
+    const opening = this.#opening;
+    this.#opening = null;
+    opening?.abort();
+    this.#pausedOnSslErrors?.();
+    const engine = this.#engine;
+    this.#engine = null;
+    engine?.abort();
+    this.#local = null;
+    this.#remote = null;
+    this.#closeReadable();
     this.#settleFinished();
   }
 
@@ -545,6 +574,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   #engineHost(): EngineHost {
+    // The end of a connection that open() replaced is not reported. Only the
+    // calls that can come after an abort() check; messages cannot.
+    const connection = this.#connection;
     return {
       textFrame: (frame, isLastFrame) => {
         if (this.isListened("textFrameReceived")) {
@@ -576,29 +608,36 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         if (this.isListened("bytesWritten")) this.dispatchEvent(new BytesWrittenEvent(bytes));
       },
       closing: () => {
-        if (this.#state !== State.ConnectedState) return;
+        if (this.#state !== State.ConnectedState || connection !== this.#connection) return;
         this.#dispatch("aboutToClose");
         this.#setState(State.ClosingState);
       },
-      readFinished: () => this.#dispatch("readChannelFinished"),
-      finished: (result) => this.#onFinished(result),
+      readFinished: () => {
+        if (connection === this.#connection) this.#dispatch("readChannelFinished");
+      },
+      finished: (result) => {
+        if (connection === this.#connection) this.#onFinished(result);
+      },
     };
   }
 
   #onFinished(result: EngineResult): void {
+    const attempt = this.#attempt;
     this.#engine = null;
     this.#closeCode = result.closeCode;
     this.#closeReason = result.closeReason;
     this.#closeReadable();
+    // Settled first: a listener below may open() again, with a promise of its own.
+    this.#settleFinished();
+    // A listener may open() again (a reconnect): then this connection says no more.
     if (result.error !== null) {
       this.#setError(result.error.socketError, result.error.message);
-      this.#emitError(result.error.socketError);
+      if (!this.#emitError(result.error.socketError)) return;
     }
-    this.#setState(State.UnconnectedState);
     this.#local = null;
     this.#remote = null;
-    this.#dispatch("disconnected");
-    this.#settleFinished();
+    this.#setState(State.UnconnectedState);
+    if (attempt === this.#attempt) this.#dispatch("disconnected");
   }
 
   /**
@@ -705,9 +744,10 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     controller.abort();
     this.#pausedOnSslErrors?.();
     this.#closeReadable();
-    this.#setState(State.UnconnectedState);
-    this.#dispatch("disconnected");
     this.#settleFinished();
+    const attempt = this.#attempt;
+    this.#setState(State.UnconnectedState);
+    if (attempt === this.#attempt) this.#dispatch("disconnected");
   }
 
   /**
@@ -800,9 +840,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     return this.#resourceName;
   }
 
-  /** Returns the request used to open the connection, with its headers. */
+  /** Returns a copy of the request used to open the connection, with its headers. */
   request(): QNetworkRequest {
-    return this.#request;
+    return new QNetworkRequest(this.#request);
   }
 
   /** Returns the `Origin` sent (clients) or received (server's sockets). */
@@ -1198,9 +1238,13 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#errorString = message;
   }
 
-  #emitError(error: QAbstractSocket.SocketError): void {
+  // Dispatches `error` then `errorOccurred`; false when a listener called open().
+  #emitError(error: QAbstractSocket.SocketError): boolean {
+    const attempt = this.#attempt;
     this.dispatchEvent(new SocketErrorEvent("error", error));
+    if (attempt !== this.#attempt) return false;
     this.dispatchEvent(new SocketErrorEvent("errorOccurred", error));
+    return attempt === this.#attempt;
   }
 
   #dispatch(type: keyof QWebSocketEventMap & string): void {
@@ -1209,8 +1253,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 }
 
 function validUrl(raw: string): URL | string {
-  // WHATWG URL parsing strips line breaks: check the text as given.
-  if (/[\r\n]/.test(raw) || /%0[dDaA]/.test(raw)) {
+  // WHATWG URL parsing strips line breaks: check the text as given. (A
+  // percent-encoded one stays encoded on the wire, so it is harmless.)
+  if (/[\r\n]/.test(raw)) {
     return `Invalid URL: it contains a line break (possible header injection): ${
       JSON.stringify(raw)
     }`;

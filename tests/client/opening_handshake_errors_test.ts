@@ -6,7 +6,16 @@
 
 import assert from "node:assert/strict";
 import { QAbstractSocket, QNetworkRequest, QWebSocket } from "../../mod.ts";
-import { acceptFor, disconnected, EventLog, type RawConn, rawPeer } from "./_helpers.ts";
+import {
+  acceptFor,
+  disconnected,
+  EventLog,
+  nextEvent,
+  type RawConn,
+  rawPeer,
+  serverFrame,
+  within,
+} from "./_helpers.ts";
 
 const E = QAbstractSocket.SocketError;
 
@@ -68,10 +77,13 @@ Deno.test("Qt QWebSocket::open: a URL with CR or LF gives ConnectionRefusedError
   const peer = rawPeer(async () => {
     connections++;
   });
-  for (
-    const url of [`${peer.url}/a\r\nX-Injected: 1`, `${peer.url}/a\nb`, `${peer.url}/%0d%0aX: 1`]
-  ) {
-    const { socket, log } = await expectFailure(url, E.ConnectionRefusedError);
+  const targets = [
+    `${peer.url}/a\r\nX-Injected: 1`,
+    `${peer.url}/a\nb`,
+    new QNetworkRequest(`${peer.url}/?q=1\r\nX-Injected: 1`),
+  ];
+  for (const target of targets) {
+    const { socket, log } = await expectFailure(target, E.ConnectionRefusedError);
     assert.match(socket.errorString(), /line break/);
     assert.deepEqual(log.events, ["error(0)", "errorOccurred(0)", "disconnected"]);
   }
@@ -235,4 +247,128 @@ Deno.test("Qt QWebSocket::close/abort while connecting: cancels the opening, dis
     assert.equal(socket.errorString(), "");
     await peer.close();
   }
+});
+
+Deno.test("Qt QWebSocket::open: percent-encoded line breaks stay encoded on the wire", async () => {
+  const lines: string[] = [];
+  const peer = rawPeer(async (conn) => {
+    const request = await conn.handshake();
+    lines.push(request.line);
+    const close = await conn.readFrame();
+    await conn.write(serverFrame(0x8, close.payload));
+  });
+  const socket = new QWebSocket();
+  const connected = nextEvent(socket, "connected");
+  socket.open(`${peer.url}/notes?text=line1%0D%0Aline2`);
+  await within(connected, "connected");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await peer.close();
+  assert.deepEqual(lines, ["GET /notes?text=line1%0D%0Aline2 HTTP/1.1"]);
+});
+
+Deno.test("Qt QWebSocket::open: an invalid URL on a connected socket reports an error and keeps the connection", async () => {
+  const peer = rawPeer(async (conn) => {
+    await conn.handshake();
+    const close = await conn.readFrame();
+    await conn.write(serverFrame(0x8, close.payload));
+  });
+  const socket = new QWebSocket();
+  const connected = nextEvent(socket, "connected");
+  socket.open(peer.url);
+  await within(connected, "connected");
+  const log = new EventLog(socket);
+  const error = nextEvent(socket, "error");
+  socket.open("gopher://127.0.0.1/");
+  await within(error, "error");
+  assert.equal(socket.state(), QAbstractSocket.SocketState.ConnectedState);
+  assert.deepEqual(log.events, ["error(0)", "errorOccurred(0)"]);
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await peer.close();
+});
+
+Deno.test("Qt QWebSocket::open: opening a connected socket drops the old connection without events and connects anew", async () => {
+  let first: Uint8Array | null = null;
+  const peer = rawPeer(async (conn, index) => {
+    await conn.handshake();
+    if (index === 0) {
+      first = await conn.readToEnd(); // the old connection is dropped: no close frame
+      return;
+    }
+    const close = await conn.readFrame();
+    await conn.write(serverFrame(0x8, close.payload));
+  }, 2);
+  const socket = new QWebSocket();
+  const connected = nextEvent(socket, "connected");
+  socket.open(peer.url);
+  await within(connected, "first connection");
+  const log = new EventLog(socket);
+  const again = nextEvent(socket, "connected");
+  socket.open(`${peer.url}/second`);
+  await within(again, "second connection");
+  assert.equal(socket.resourceName(), "/second");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await peer.close();
+  assert.deepEqual(log.events, [
+    "stateChanged(Connecting)",
+    "stateChanged(Connected)",
+    "connected",
+    "aboutToClose",
+    "stateChanged(Closing)",
+    "readChannelFinished",
+    "stateChanged(Unconnected)",
+    "disconnected",
+  ]);
+  assert.equal(first!.length, 0);
+});
+
+Deno.test("Qt QWebSocket: open() again from an error or disconnected listener retries cleanly", async () => {
+  const peer = rawPeer(async (conn, index) => {
+    if (index < 2) {
+      await conn.readRequest(); // refused twice with 503
+      await conn.write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    await conn.handshake();
+    const close = await conn.readFrame();
+    await conn.write(serverFrame(0x8, close.payload));
+  }, 3);
+  const socket = new QWebSocket();
+  const log = new EventLog(socket);
+  let errors = 0;
+  socket.addEventListener("error", () => {
+    if (++errors === 1) socket.open(peer.url); // retry from the error signal
+  });
+  let disconnects = 0;
+  socket.addEventListener("disconnected", () => {
+    if (++disconnects === 1) socket.open(peer.url); // and once more from disconnected
+  });
+  const connected = nextEvent(socket, "connected");
+  socket.open(peer.url);
+  await within(connected, "connected on the third attempt");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await peer.close();
+  assert.deepEqual(log.events, [
+    "stateChanged(Connecting)",
+    "error(0)", // first attempt: the listener's open() takes over at once
+    "error(0)",
+    "errorOccurred(0)",
+    "stateChanged(Unconnected)",
+    "disconnected",
+    "stateChanged(Connecting)",
+    "stateChanged(Connected)",
+    "connected",
+    "aboutToClose",
+    "stateChanged(Closing)",
+    "readChannelFinished",
+    "stateChanged(Unconnected)",
+    "disconnected",
+  ]);
 });
