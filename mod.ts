@@ -2,7 +2,11 @@
  * qtws: the Qt WebSockets API for Deno. `QWebSocket` and `QWebSocketServer`
  * keep Qt's class, method and signal names (signals are events of the same
  * name), written from scratch on RFC 6455 over Deno's own TCP and TLS
- * sockets, with no dependencies.
+ * sockets, with no dependencies. `WebSocket` and `WebSocketServer` are Qt's
+ * QML types, driven by properties. Importing `WebSocket` shadows the global
+ * `WebSocket` in your module: import it as `WebSocket as QmlWebSocket` to
+ * keep both. The sans-I/O protocol core is a second export,
+ * `@qtws/websockets/protocol`.
  *
  * @example An echo server and a client talking to it
  * ```ts
@@ -23,6 +27,30 @@
  * socket.addEventListener("connected", () => socket.sendTextMessage("Hello, world!"));
  * socket.open(server.serverUrl()!);
  * assert.equal(await echo, "Hello, world!");
+ *
+ * await socket[Symbol.asyncDispose]();
+ * await server[Symbol.asyncDispose]();
+ * ```
+ *
+ * @example The QML-style declarative types: set properties, watch events
+ * ```ts
+ * import { WebSocket as QmlWebSocket, WebSocketServer } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const server = new WebSocketServer({ port: 0, listen: true });
+ * server.addEventListener("clientConnected", ({ webSocket }) => {
+ *   webSocket.addEventListener("textMessageReceived", () => webSocket.sendTextMessage("Hello Client!"));
+ * });
+ * assert.equal(server.errorString, ""); // reading it applies the properties: listening now
+ *
+ * const socket = new QmlWebSocket({ url: server.url, active: true });
+ * socket.addEventListener("statusChanged", (e) => {
+ *   if (e.status === QmlWebSocket.Status.Open) socket.sendTextMessage("Hello Server!");
+ * });
+ * const reply = await new Promise<string>((resolve) => {
+ *   socket.addEventListener("textMessageReceived", (e) => resolve(e.message));
+ * });
+ * assert.equal(reply, "Hello Client!");
  *
  * await socket[Symbol.asyncDispose]();
  * await server[Symbol.asyncDispose]();
