@@ -313,6 +313,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         this.#request = request;
         this.#options = new QWebSocketHandshakeOptions(options);
         this.#resetConnectionFields();
+        this.#closeReadable();
       }
       this.#setError(SocketError.ConnectionRefusedError, url);
       queueMicrotask(() => {
@@ -1114,18 +1115,34 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   /**
    * Incoming messages as a stream (text as `string`, binary as `Uint8Array`)
    * with backpressure: while the stream holds more than `readBufferSize()`
-   * bytes (1 MiB when that is 0), reading from the socket pauses. The stream
-   * closes after `disconnected`. Get it before messages arrive: messages are
-   * streamed only once it exists. Cancelling it closes the socket.
+   * bytes (1 MiB when that is 0; the value when the stream was first taken),
+   * reading from the socket pauses. One stream per connection: it ends when
+   * the connection ends (or its opening fails), and the next `open()` brings
+   * a new one. Take it before messages arrive — right after `open()`, or
+   * before the first `open()` — as messages are streamed only once it
+   * exists. Cancelling it closes the socket. Not in Qt's `QWebSocket`.
+   *
+   * @example Read messages with for await
+   * ```ts ignore
+   * import { QWebSocket } from "@qtws/websockets";
+   *
+   * const socket = new QWebSocket();
+   * socket.open("ws://127.0.0.1:1234");
+   * for await (const message of socket.readable) {
+   *   console.log(message);
+   *   if (message === "bye") socket.close();
+   * }
+   * ```
    */
   get readable(): ReadableStream<string | Uint8Array> {
     if (this.#readable !== null) return this.#readable;
     const highWaterMark = this.#readBufferSize > 0 ? this.#readBufferSize : 1024 * 1024;
     this.#readable = new ReadableStream<string | Uint8Array>({
       start: (controller) => {
-        this.#readableController = this.#state === State.UnconnectedState && this.#opening === null
-          ? (controller.close(), null)
-          : controller;
+        // Once a connection has ended, there is nothing more to read.
+        const ended = this.#state === State.UnconnectedState && this.#opening === null &&
+          (this.#attempt > 0 || this.#role === "server");
+        this.#readableController = ended ? (controller.close(), null) : controller;
       },
       pull: () => this.#engine?.resumeReading(),
       cancel: () => {
@@ -1213,8 +1230,9 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#closeReason = "";
     this.#resourceName = "";
     this.#peerName = "";
-    this.#readable = null;
-    this.#readableController = null;
+    // A stream taken before the first open() is still waiting: it carries
+    // this connection's messages. An ended one is replaced.
+    if (this.#readableController === null) this.#readable = null;
     this.#writable = null;
   }
 

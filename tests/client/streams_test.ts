@@ -70,9 +70,31 @@ Deno.test("QWebSocket.readable: a failed opening ends the stream, so for await d
   );
   assert.deepEqual(seen, []);
   assert.equal(socket.error(), QAbstractSocket.SocketError.ConnectionRefusedError);
-  // Never opened: an already-closed stream.
-  const idle = new QWebSocket();
-  assert.equal((await idle.readable.getReader().read()).done, true);
+  // After a connection ended, a stream taken later is already closed.
+  assert.equal((await socket.readable.getReader().read()).done, true);
+  // A stream taken before an open() with an invalid URL ends too.
+  const invalid = new QWebSocket();
+  const early = invalid.readable;
+  invalid.open("ftp://127.0.0.1/");
+  assert.equal((await within(early.getReader().read(), "end of stream")).done, true);
+});
+
+Deno.test("QWebSocket.readable: a stream taken before the first open() carries that connection's messages", async () => {
+  const server = startDenoServer({
+    echo: false,
+    onSocket: (ws) => {
+      ws.onopen = () => {
+        ws.send("early bird");
+        ws.close(1000);
+      };
+    },
+  });
+  const socket = new QWebSocket();
+  const reader = socket.readable.getReader();
+  socket.open(server.url);
+  assert.deepEqual(await within(reader.read(), "a message"), { value: "early bird", done: false });
+  assert.equal((await within(reader.read(), "the end")).done, true);
+  await server.close();
 });
 
 Deno.test("QWebSocket.readable: cancelling the stream closes the socket", async () => {
