@@ -18,9 +18,11 @@ import { Peer, type PeerEvent, type PeerOptions, within } from "./_peer.ts";
 import {
   closeFromOurSide,
   closeFromPeerSide,
+  closeWithLongReason,
   exchange,
   greeted,
   opened,
+  peerDied,
   type PeerReports,
   SocketProbe,
 } from "./_exchange.ts";
@@ -52,6 +54,8 @@ export interface PairOptions {
   handshake?: (seen: PeerEvent) => void;
   /** Extra checks of what our end received, after the exchange. */
   exchanged?: (probe: SocketProbe) => void;
+  /** Whether the peer is a process the test can kill mid-connection. */
+  peerDies?: boolean;
   /** For wss: our client's configuration (trusting the test CA) and our server's. */
   tls?: { client: QSslConfiguration; server: QSslConfiguration };
 }
@@ -116,12 +120,12 @@ export async function ourClientAgainstPeerServer(
 ): Promise<void> {
   const server = await startServer(options.supported);
   try {
-    const connect = async (path: string): Promise<SocketProbe> => {
+    const connect = async (path: string, offered = options.offered): Promise<SocketProbe> => {
       const socket = new QWebSocket(ORIGIN);
       const probe = new SocketProbe(socket);
       if (options.tls !== undefined) socket.setSslConfiguration(options.tls.client);
       const handshake = new QWebSocketHandshakeOptions();
-      handshake.setSubprotocols(options.offered);
+      handshake.setSubprotocols(offered);
       socket.open(`${server.url}${path}`, handshake);
       try {
         await opened(socket);
@@ -176,6 +180,37 @@ export async function ourClientAgainstPeerServer(
     } finally {
       await probe.socket[Symbol.asyncDispose]();
     }
+
+    probe = await connect("/echo?pair=4", ["interop.v9"]);
+    try {
+      await t.step("RFC 6455 §4.1: no common subprotocol: connected without one", async () => {
+        assert.equal(probe.socket.subprotocol(), "", "our subprotocol()");
+        assert.equal((await server.expect("connected")).subprotocol, "", "the peer's");
+        await greeted(probe);
+      });
+      await t.step(
+        "RFC 6455 §5.5: a long close reason is cut on a character boundary",
+        async () => {
+          await closeWithLongReason(probe, server);
+        },
+      );
+    } finally {
+      await probe.socket[Symbol.asyncDispose]();
+    }
+
+    if (options.peerDies) {
+      probe = await connect("/echo?pair=5");
+      try {
+        await server.expect("connected");
+        await greeted(probe);
+        await t.step("RFC 6455 §7.1.5: the peer process dies: we report 1006", async () => {
+          await server.stop();
+          await peerDied(probe);
+        });
+      } finally {
+        await probe.socket[Symbol.asyncDispose]();
+      }
+    }
   } finally {
     await server.stop();
   }
@@ -205,7 +240,7 @@ export async function peerClientAgainstOurServer(
   });
   assert.ok(server.listen("127.0.0.1", 0), server.errorString());
   try {
-    const accept = async (path: string, origin: string) => {
+    const accept = async (path: string, origin: string, offered = options.offered) => {
       const connection = within(
         new Promise<QWebSocket>((resolve) => {
           server.addEventListener("newConnection", () => resolve(server.nextPendingConnection()!), {
@@ -217,7 +252,7 @@ export async function peerClientAgainstOurServer(
       );
       const peer = await startClient(
         `${server.serverUrl()!.href.replace(/\/$/, "")}${path}`,
-        options.offered,
+        offered,
         origin,
       );
       let socket: QWebSocket;
@@ -277,6 +312,39 @@ export async function peerClientAgainstOurServer(
     } finally {
       await probe.socket[Symbol.asyncDispose]();
       await peer.stop();
+    }
+
+    ({ peer, probe } = await accept("/echo?pair=4", "http://peer-4.interop.test", ["interop.v9"]));
+    try {
+      await t.step("RFC 6455 §4.2.2: no common subprotocol: connected without one", async () => {
+        assert.equal(probe.socket.subprotocol(), "", "our subprotocol()");
+        assert.equal((await peer.expect("connected")).subprotocol, "", "the peer's");
+        await greeted(probe);
+      });
+      await t.step(
+        "RFC 6455 §5.5: a long close reason is cut on a character boundary",
+        async () => {
+          await closeWithLongReason(probe, peer);
+        },
+      );
+    } finally {
+      await probe.socket[Symbol.asyncDispose]();
+      await peer.stop();
+    }
+
+    if (options.peerDies) {
+      ({ peer, probe } = await accept("/echo?pair=5", "http://peer-5.interop.test"));
+      try {
+        await peer.expect("connected");
+        await greeted(probe);
+        await t.step("RFC 6455 §7.1.5: the peer process dies: we report 1006", async () => {
+          await peer.stop();
+          await peerDied(probe);
+        });
+      } finally {
+        await probe.socket[Symbol.asyncDispose]();
+        await peer.stop();
+      }
     }
   } finally {
     await server[Symbol.asyncDispose]();

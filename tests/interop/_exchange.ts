@@ -18,7 +18,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { QWebSocket } from "../../mod.ts";
+import { QAbstractSocket, type QWebSocket } from "../../mod.ts";
 import { BOUND, type PeerEvent, within } from "./_peer.ts";
 import { CLOSE_REASON, makeBinary, makeText, sha256Hex, SIZES, toHex } from "./_payloads.ts";
 
@@ -226,12 +226,20 @@ export async function echoBurst(probe: SocketProbe, reports: PeerReports): Promi
   }
 }
 
-/** RFC 6455 §5.5.2–5.5.3: the peer answers our pings with pongs carrying the same payload. */
+/**
+ * RFC 6455 §5.5.2–5.5.3: the peer answers our pings with pongs carrying the
+ * same payload; `ping()` cuts a longer payload to the 125 bytes a control
+ * frame may carry (§5.5), so the peer does not fail the connection.
+ */
 export async function pingThePeer(probe: SocketProbe): Promise<void> {
-  for (const payload of [new Uint8Array(0), makeBinary(125)]) {
+  for (const payload of [new Uint8Array(0), makeBinary(125), makeBinary(200)]) {
     probe.socket.ping(payload);
     const pong = await probe.nextPong();
-    assert.deepEqual(pong, payload, `pong payload for a ${payload.length}-byte ping`);
+    assert.deepEqual(
+      pong,
+      payload.subarray(0, 125),
+      `pong payload for a ${payload.length}-byte ping`,
+    );
   }
 }
 
@@ -258,12 +266,13 @@ export async function closeFromOurSide(
   reports: PeerReports,
   code = 4000,
   reason = CLOSE_REASON,
+  reasonSent = reason,
 ): Promise<PeerEvent> {
   probe.socket.close(code, reason);
   await probe.disconnected();
   const seen = await reports.expect("disconnected");
   assert.equal(seen.closeCode, code, "the close code the peer saw");
-  assert.equal(seen.closeReason, reason, "the close reason the peer saw");
+  assert.equal(seen.closeReason, reasonSent, "the close reason the peer saw");
   assert.notEqual(probe.socket.closeCode(), 1006, "our end closed cleanly");
   assert.deepEqual(probe.errors, [], "no error on our end");
   return seen;
@@ -299,6 +308,39 @@ export async function greeted(probe: SocketProbe): Promise<void> {
   const greeting = await probe.nextMessage();
   assert.equal(typeof greeting, "string", "the greeting is text");
   assert.match(greeting as string, /^greeting from /, "the first message is the peer's greeting");
+}
+
+/** A 220-byte close reason of 2- and 4-byte characters: too long for a close frame. */
+export const LONG_REASON: string = "é".repeat(50) + "😀".repeat(30);
+
+/**
+ * RFC 6455 §5.5: a close frame carries at most 123 bytes of reason; we cut a
+ * longer one on a character boundary, so the peer (which must fail invalid
+ * UTF-8 with 1007, §8.1) sees the longest whole-character prefix.
+ */
+export async function closeWithLongReason(
+  probe: SocketProbe,
+  reports: PeerReports,
+): Promise<void> {
+  let expected = "";
+  for (const char of LONG_REASON) {
+    if (new TextEncoder().encode(expected + char).length > 123) break;
+    expected += char;
+  }
+  await closeFromOurSide(probe, reports, 4002, LONG_REASON, expected);
+}
+
+/**
+ * RFC 6455 §7.1.5: when the peer's process dies, its TCP connection ends
+ * without a close frame; we end too, with close code 1006 and one error.
+ */
+export async function peerDied(probe: SocketProbe): Promise<void> {
+  await probe.disconnected();
+  assert.equal(probe.socket.closeCode(), 1006, "closeCode() after the peer died");
+  assert.equal(probe.socket.state(), QAbstractSocket.SocketState.UnconnectedState);
+  // As Qt: the dropped connection is reported as RemoteHostClosedError.
+  assert.equal(probe.socket.error(), QAbstractSocket.SocketError.RemoteHostClosedError);
+  assert.equal(probe.errors.length, 1, "one error event");
 }
 
 /**

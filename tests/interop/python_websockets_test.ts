@@ -43,6 +43,7 @@ function wsClient(url: string, offered: string[], origin: string, tls = false) {
 /** We offer no extension; the server runs without one. */
 const AS_CLIENT: PairOptions = {
   ...SUBPROTOCOLS,
+  peerDies: true,
   handshake: (seen) => {
     assert.equal(seen.offeredExtensions, "", "we offer no extension");
     assert.deepEqual(seen.extensions, [], "the server runs without extensions");
@@ -52,6 +53,7 @@ const AS_CLIENT: PairOptions = {
 /** RFC 6455 §9.1: a server declines an extension by not naming it. */
 const AS_SERVER: PairOptions = {
   ...SUBPROTOCOLS,
+  peerDies: true,
   handshake: (seen) => {
     assert.match(String(seen.offeredExtensions), /permessage-deflate/, "the client's offer");
     assert.equal(seen.acceptedExtensions, "", "our response names no extension");

@@ -33,6 +33,7 @@ const INSTALL = "apt-get install python3-pyqt6.qtwebsockets";
 
 const QT: PairOptions = {
   ...SUBPROTOCOLS,
+  peerDies: true,
   // Qt's outgoingFrameSize() defaults to 512 KiB: its 1 MiB echoes (text and
   // binary) arrive as two frames each, the rest as one frame per message.
   exchanged: (received: SocketProbe) => {
