@@ -187,15 +187,24 @@ async function runPage<R>(
     return new Response("not found", { status: 404 });
   });
   const origin = `http://127.0.0.1:${http.addr.port}`;
-  const userDataDir = await Deno.makeTempDir({ prefix: "qtws-chromium-" });
+  // The profile and a home of its own (Chromium also writes its NSS database,
+  // dconf and crash files under $HOME) in one temporary directory.
+  const dir = await Deno.makeTempDir({ prefix: "qtws-chromium-" });
+  const home = `${dir}/home`;
   let browser: Peer | null = null;
   try {
-    const args = chromiumArgs(userDataDir, `${origin}/`);
+    const args = chromiumArgs(`${dir}/profile`, `${origin}/`);
     args.splice(args.length - 1, 0, ...extraArgs);
     browser = await Peer.start({
       name: VERSION || "Chromium",
       command: CHROMIUM!,
       args,
+      env: {
+        HOME: home,
+        XDG_CONFIG_HOME: `${home}/.config`,
+        XDG_CACHE_HOME: `${home}/.cache`,
+        XDG_DATA_HOME: `${home}/.local/share`,
+      },
       jsonLines: false,
     });
     try {
@@ -206,7 +215,7 @@ async function runPage<R>(
     }
   } finally {
     await browser?.stop();
-    await removeProfile(userDataDir);
+    await removeProfile(dir);
     await http.shutdown();
   }
 }
