@@ -190,12 +190,20 @@ export function classifyAcceptError(error: unknown): TransportError | null {
   if (error instanceof TransportError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const options = { cause: error };
-  // EMFILE / ENFILE: the process or system is out of file descriptors.
+  // EMFILE / ENFILE: out of file descriptors; ENOBUFS / ENOMEM: out of memory (Qt: SocketResourceError).
   if (/too many open files|os error 2[34]\b/i.test(message)) {
     return new TransportError(
       E.SocketResourceError,
       `Cannot accept a connection: out of file descriptors (${message}); raise the limit ` +
         "(ulimit -n) or serve fewer connections",
+      null,
+      options,
+    );
+  }
+  if (/no buffer space|cannot allocate memory|os error (?:105|12)\b/i.test(message)) {
+    return new TransportError(
+      E.SocketResourceError,
+      `Cannot accept a connection: out of memory (${message})`,
       null,
       options,
     );
@@ -208,11 +216,12 @@ export function classifyAcceptError(error: unknown): TransportError | null {
       options,
     );
   }
+  // ECONNABORTED: Qt reports a NetworkError, with the text of RemoteHostClosedError.
   if (
     error instanceof Deno.errors.ConnectionAborted || error instanceof Deno.errors.ConnectionReset
   ) {
     return new TransportError(
-      E.RemoteHostClosedError,
+      E.NetworkError,
       `A client left before its connection was accepted (${message})`,
       null,
       options,
