@@ -68,13 +68,20 @@ export interface QWebSocketEventMap {
   connected: Event;
   /** The socket is closed; the last event of a connection. */
   disconnected: Event;
-  /** An error occurred; `errorString()` describes it. */
+  /**
+   * An error occurred; `errorString()` describes it. Also dispatched, with
+   * `UnknownSocketError`, when the peer broke the protocol (Qt only closes).
+   */
   error: SocketErrorEvent;
   /** The same as `error` (Qt 6.5's name for it). */
   errorOccurred: SocketErrorEvent;
-  /** A certificate error interrupted the handshake (never dispatched on Deno). */
+  /** A certificate error interrupted the handshake (never dispatched: Deno's TLS cannot pause). */
   handshakeInterruptedOnError: SslErrorEvent;
-  /** A certificate problem was found while verifying the peer. */
+  /**
+   * A certificate problem was found while verifying the peer: once per failed
+   * handshake, with the first problem Deno's TLS reports (Qt may emit one per
+   * problem).
+   */
   peerVerifyError: SslErrorEvent;
   /** A pong arrived. */
   pong: PongEvent;
@@ -84,7 +91,11 @@ export interface QWebSocketEventMap {
   proxyAuthenticationRequired: ProxyAuthenticationRequiredEvent;
   /** The input ended. */
   readChannelFinished: Event;
-  /** Certificate problems were found; call `ignoreSslErrors()` in the listener to retry. */
+  /**
+   * Certificate problems were found; call `ignoreSslErrors()` in the listener
+   * to retry. Each `QSslError` has a null `certificate()`: Deno does not
+   * expose the peer's certificate.
+   */
   sslErrors: SslErrorsEvent;
   /** The state changed. */
   stateChanged: StateChangedEvent;
@@ -1045,14 +1056,34 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   /**
-   * Ignores certificate problems. With a list, the certificates in it are
-   * trusted for this socket (Qt's self-signed certificate example works as
-   * written) and a `HostNameMismatch` entry accepts a certificate for another
-   * name. Without a list, called from an `sslErrors` listener: Deno can only
-   * waive a host name mismatch per connection; any other problem still fails,
-   * with an `errorString()` that says how to trust the certificate.
+   * Ignores certificate problems, before `open()` or from an `sslErrors`
+   * listener (then the handshake is tried again at once).
    *
-   * @param errors The expected problems; each call replaces the previous list.
+   * With a list (Qt's `ignoreSslErrors(const QList<QSslError> &)`): the
+   * certificates in it are trusted for this socket, whatever the error kind
+   * given, so Qt's self-signed certificate example works as written; a
+   * `HostNameMismatch` entry accepts a certificate issued for another name.
+   * Each call replaces the list; an empty list clears it.
+   *
+   * Without a list (Qt's `ignoreSslErrors()` slot): Deno cannot switch
+   * certificate verification off for one connection, so only a host name
+   * mismatch is waived; any other problem still fails, with an
+   * `errorString()` that says how to trust the certificate (or run Deno with
+   * `--unsafely-ignore-certificate-errors`). The setting stays for later
+   * `open()` calls, as in Qt.
+   *
+   * @example Qt's self-signed server example
+   * ```ts ignore
+   * import { QSslCertificate, QSslError, QWebSocket } from "@qtws/websockets";
+   *
+   * const cert = QSslCertificate.fromPath("server-certificate.pem");
+   * const error = new QSslError(QSslError.SslError.SelfSignedCertificate, cert[0]);
+   * const socket = new QWebSocket();
+   * socket.ignoreSslErrors([error]);
+   * socket.open("wss://myserver.at.home");
+   * ```
+   *
+   * @param errors The expected problems; omit to ignore whatever was reported.
    */
   ignoreSslErrors(errors?: readonly QSslError[]): void {
     this.#ignoreCalls++;
@@ -1293,6 +1324,8 @@ function validUrl(raw: string): URL | string {
   return url;
 }
 
+// Deno's TLS says "unknown issuer" for a self-signed certificate too; Qt's
+// nearest kind for both is UnableToGetLocalIssuerCertificate.
 function sslErrorFor(problem: CertificateProblem): QSslError.SslError {
   switch (problem) {
     case "unknown-issuer":

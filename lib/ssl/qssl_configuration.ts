@@ -24,20 +24,42 @@ export type PeerVerifyMode = typeof PeerVerifyMode[keyof typeof PeerVerifyMode];
 
 /**
  * TLS settings, as Qt's `QSslConfiguration`, mapped to Deno's TLS options:
- * `caCertificates` → `caCerts`, `localCertificateChain` + `privateKey` →
- * `cert` + `key`, `allowedNextProtocols` → `alpnProtocols`.
+ * `caCertificates` → `caCerts` (added to Deno's built-in roots),
+ * `localCertificateChain` + `privateKey` → `cert` + `key` (a client
+ * certificate, or a server's certificate), `allowedNextProtocols` →
+ * `alpnProtocols`. A socket takes a copy: change a configuration, then set it
+ * again.
  *
- * @example A client that trusts a private CA and offers ALPN "http/1.1"
+ * @example A client with a private CA, a client certificate and ALPN
+ * ```ts ignore
+ * import { QSslCertificate, QSslConfiguration, QSslKey, QWebSocket } from "@qtws/websockets";
+ *
+ * const config = QSslConfiguration.defaultConfiguration();
+ * config.setCaCertificates(QSslCertificate.fromPath("ca.crt"));
+ * config.setLocalCertificate(QSslCertificate.fromPath("client.crt")[0]!);
+ * config.setPrivateKey(new QSslKey(Deno.readTextFileSync("client.key")));
+ * config.setAllowedNextProtocols(["http/1.1"]);
+ *
+ * const socket = new QWebSocket();
+ * socket.setSslConfiguration(config);
+ * socket.addEventListener("connected", () => {
+ *   console.log("ALPN:", socket.sslConfiguration().nextNegotiatedProtocol());
+ * });
+ * socket.open("wss://example.com/chat");
+ * ```
+ *
+ * @example Settings are plain values
  * ```ts
- * import { QSslCertificate, QSslConfiguration } from "@qtws/websockets";
+ * import { QSslConfiguration } from "@qtws/websockets";
  * import assert from "node:assert/strict";
  *
  * const config = QSslConfiguration.defaultConfiguration();
- * config.setCaCertificates([]);
  * config.setAllowedNextProtocols(["http/1.1"]);
+ * const copy = config.clone();
+ * copy.setAllowedNextProtocols([]);
  * assert.deepEqual(config.allowedNextProtocols(), ["http/1.1"]);
  * assert.equal(config.localCertificate().isNull(), true);
- * void QSslCertificate;
+ * assert.equal(config.hasCustomCaCertificates(), false);
  * ```
  */
 export class QSslConfiguration {
@@ -89,8 +111,9 @@ export class QSslConfiguration {
   }
 
   /**
-   * The CA certificates trusted to sign the peer's certificate. When never
-   * set, the system's (Deno's default) trust store is used and this is empty.
+   * The CA certificates trusted to sign the peer's certificate, besides
+   * Deno's built-in roots. Empty when never set (Qt lists the system's CAs
+   * here; Deno does not expose its roots).
    *
    * @returns A copy of the list.
    */
@@ -99,7 +122,7 @@ export class QSslConfiguration {
   }
 
   /**
-   * Whether CA certificates were set (replacing the default trust store).
+   * Whether CA certificates were set (trusted in addition to Deno's roots).
    *
    * @returns `true` after `setCaCertificates()` or `addCaCertificate(s)()`.
    */
@@ -108,7 +131,9 @@ export class QSslConfiguration {
   }
 
   /**
-   * Trusts exactly these CA certificates.
+   * Trusts these CA certificates. Unlike Qt, where this list replaces the
+   * system's CAs, Deno trusts them in addition to its built-in roots (it has
+   * no way to remove those).
    *
    * @param certificates The CA certificates.
    */

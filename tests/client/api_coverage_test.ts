@@ -22,7 +22,7 @@ import {
   QSslPreSharedKeyAuthenticator,
   QWebSocket,
   type QWebSocketEventMap,
-  QWebSocketHandshakeOptions,
+  type QWebSocketHandshakeOptions,
   QWebSocketProtocol,
   SslErrorEvent,
 } from "../../mod.ts";

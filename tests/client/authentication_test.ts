@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { QAbstractSocket, QAuthenticator, QWebSocket } from "../../mod.ts";
+import { QAbstractSocket, type QAuthenticator, QWebSocket } from "../../mod.ts";
 import {
   acceptFor,
   disconnected,

@@ -74,8 +74,9 @@ Deno.test("RFC 6455 §4.1 client: an unknown host gives HostNotFoundError", asyn
 
 Deno.test("Qt QWebSocket::open: a URL with CR or LF gives ConnectionRefusedError before connecting", async () => {
   let connections = 0;
-  const peer = rawPeer(async () => {
+  const peer = rawPeer(() => {
     connections++;
+    return Promise.resolve();
   });
   const targets = [
     `${peer.url}/a\r\nX-Injected: 1`,
