@@ -302,11 +302,12 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
   #start(): void {
     this.#stop();
     const server = new QWebSocketServer(this.#name, QWebSocketServer.SslMode.NonSecureMode);
-    if (!this.#accept) server.pauseAccepting();
     if (!server.listen(this.#host, this.#port)) {
       this.#setErrorString(server.errorString());
       return;
     }
+    // After listen(): listening starts out accepting.
+    if (!this.#accept) server.pauseAccepting();
     const detach = new AbortController();
     server.addEventListener("newConnection", () => this.#takeClients(server), {
       signal: detach.signal,
