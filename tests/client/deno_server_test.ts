@@ -290,3 +290,24 @@ Deno.test("Qt QWebSocket::open(url): http: is an alias of ws:, and a server that
   await end;
   await server.close();
 });
+
+Deno.test("Qt QWebSocket::open(QNetworkRequest): the request's headers are sent; request() is a copy taken at open()", async () => {
+  const server = startDenoServer();
+  const socket = new QWebSocket();
+  const request = new QNetworkRequest(`${server.url}/r`);
+  request.setRawHeader("X-Trace", "abc");
+  const connected = nextEvent(socket, "connected");
+  socket.open(request);
+  request.setRawHeader("X-Trace", "changed later");
+  await within(connected, "connected");
+  assert.equal(server.requests[0]!.headers.get("x-trace"), "abc");
+  assert.equal(server.requests[0]!.headers.get("sec-websocket-protocol"), null);
+  assert.equal(socket.request().rawHeader("X-Trace"), "abc");
+  socket.request().setRawHeader("X-Trace", "not kept");
+  assert.equal(socket.request().rawHeader("X-Trace"), "abc");
+  assert.equal(socket.requestUrl().pathname, "/r");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await server.close();
+});
