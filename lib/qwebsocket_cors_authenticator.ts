@@ -27,14 +27,20 @@ export class QWebSocketCorsAuthenticator {
   /**
    * Creates an authenticator for `origin`, allowed by default.
    *
-   * @param origin The `Origin` the client sent (empty when it sent none).
+   * @param origin The `Origin` the client sent (empty when it sent none),
+   *   or an authenticator to copy (Qt's copy constructor).
    */
   constructor(origin: string | QWebSocketCorsAuthenticator) {
     if (origin instanceof QWebSocketCorsAuthenticator) {
       this.#origin = origin.origin();
       this.#allowed = origin.allowed();
-    } else {
+    } else if (typeof origin === "string") {
       this.#origin = origin;
+    } else {
+      throw new TypeError(
+        'Cannot create QWebSocketCorsAuthenticator: pass the origin as a string ("" for none) ' +
+          "or another QWebSocketCorsAuthenticator to copy",
+      );
     }
   }
 

@@ -75,27 +75,36 @@ export const DEFAULT_SERVER_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
 /** Every event a {@linkcode QWebSocketServer} dispatches, by type (Qt's signal names). */
 export interface QWebSocketServerEventMap {
-  /** Accepting a connection failed. */
+  /**
+   * Accepting a connection failed (out of descriptors, say). The server
+   * tries again after 100 ms; call `pauseAccepting()` in the listener to stop,
+   * as Qt's `QTcpServer` does on its own.
+   */
   acceptError: AcceptErrorEvent;
-  /** A TLS alert arrived (never dispatched: Deno does not report alerts). */
+  /** A TLS alert arrived (never dispatched: Deno does not report TLS alerts). */
   alertReceived: AlertEvent;
-  /** A TLS alert was sent (never dispatched: Deno does not report alerts). */
+  /** A TLS alert was sent (never dispatched: Deno does not report TLS alerts). */
   alertSent: AlertEvent;
-  /** The server stopped listening. */
+  /** The server stopped listening; dispatched after `close()` returns, as Qt queues it. */
   closed: Event;
-  /** A certificate error interrupted a handshake (never dispatched on Deno). */
+  /** A certificate error interrupted a handshake (never dispatched: Deno cannot pause TLS handshakes). */
   handshakeInterruptedOnError: SslErrorEvent;
-  /** A connection is ready: take it with `nextPendingConnection()`. */
+  /** A client completed its handshake: take it with `nextPendingConnection()`. */
   newConnection: Event;
-  /** A client's origin needs checking: call `setAllowed(false)` to refuse it. */
+  /** A client's origin needs checking, synchronously: call `setAllowed(false)` to refuse it (403). */
   originAuthenticationRequired: OriginAuthenticationRequiredEvent;
-  /** A client certificate problem (never dispatched: Deno servers do not verify clients). */
+  /** A client certificate problem (never dispatched: Deno's TLS listeners do not ask for client certificates). */
   peerVerifyError: SslErrorEvent;
-  /** A PSK is needed (never dispatched: Deno has no PSK). */
+  /** A pre-shared key is needed (never dispatched: Deno has no TLS-PSK). */
   preSharedKeyAuthenticationRequired: PreSharedKeyAuthenticationRequiredEvent;
-  /** Setting up a connection failed; `errorString()` says why. */
+  /**
+   * Setting up a connection failed; `error()` is the close code and
+   * `errorString()` says why: a refused handshake (1002 for 400 and 426,
+   * 1008 for 403, 1009 for 431, 1006 for 503), a client's failed TLS
+   * handshake (1015), or `listen()` / `setSocketDescriptor()` failing.
+   */
   serverError: ServerErrorEvent;
-  /** Client certificate problems (never dispatched: Deno servers do not verify clients). */
+  /** Client certificate problems (never dispatched: Deno's TLS listeners do not ask for client certificates). */
   sslErrors: SslErrorsEvent;
 }
 
@@ -168,18 +177,20 @@ export const QHostAddress = {
  * if (!server.listen("127.0.0.1", 1234)) console.error(server.errorString());
  * ```
  *
- * @example Refuse other origins and choose a subprotocol
+ * @example Refuse other origins, offer subprotocols, bound the queue
  * ```ts
- * import { QHostAddress, QWebSocketServer } from "@qtws/websockets";
+ * import { QWebSocketServer } from "@qtws/websockets";
  * import assert from "node:assert/strict";
  *
- * await using server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+ * const server = new QWebSocketServer("Chat", QWebSocketServer.SslMode.NonSecureMode);
  * server.setSupportedSubprotocols(["chat.v2", "chat.v1"]);
+ * server.setMaxPendingConnections(100);
+ * server.setHandshakeTimeout(5000);
  * server.addEventListener("originAuthenticationRequired", (e) => {
  *   e.authenticator.setAllowed(e.authenticator.origin() === "https://app.example");
  * });
- * assert.ok(server.listen(QHostAddress.LocalHost, 0));
- * assert.equal(server.serverUrl()?.protocol, "ws:");
+ * assert.deepEqual(server.supportedSubprotocols(), ["chat.v2", "chat.v1"]);
+ * assert.equal(server.serverUrl(), null); // not listening yet
  * ```
  */
 export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
@@ -254,8 +265,8 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
    * `QHostAddress.AnyIPv6` (`"::"`) for IPv6, which on most systems takes
    * IPv4 clients as well.
    *
-   * @example Listen on a free loopback port
-   * ```ts
+   * @example Listen on a free loopback port (run with `--allow-net=127.0.0.1`)
+   * ```ts ignore
    * import { QHostAddress, QWebSocketServer } from "@qtws/websockets";
    * import assert from "node:assert/strict";
    *
@@ -492,8 +503,8 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
    * SecureMode. The server owns the listener from then on and closes it in
    * `close()`.
    *
-   * @example Serve on a listener made elsewhere
-   * ```ts
+   * @example Serve on a listener made elsewhere (run with `--allow-net=127.0.0.1`)
+   * ```ts ignore
    * import { QWebSocketServer } from "@qtws/websockets";
    * import assert from "node:assert/strict";
    *
@@ -841,7 +852,13 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   /**
    * Sets how long a client has, from its TCP connection (TLS included) to a
    * complete opening handshake, before it is dropped; others are not
-   * affected. Applies to connections accepted from then on.
+   * affected. Applies to connections accepted from then on. A timeout is not
+   * reported (no `serverError`), as in Qt.
+   *
+   * In SecureMode, a client that has not even finished its TLS handshake is
+   * dropped by qtws all the same, but Deno keeps that TCP socket open until
+   * the client sends something or leaves: Deno completes a TLS handshake
+   * before it closes a connection, and offers no way to cut it short.
    *
    * @param msec Milliseconds; a negative value disables the timeout.
    */
