@@ -21,6 +21,7 @@ import {
   closeWithLongReason,
   exchange,
   greeted,
+  messageTooBig,
   opened,
   peerDied,
   type PeerReports,
@@ -198,8 +199,19 @@ export async function ourClientAgainstPeerServer(
       await probe.socket[Symbol.asyncDispose]();
     }
 
+    probe = await connect("/echo?pair=5");
+    try {
+      await server.expect("connected");
+      await greeted(probe);
+      await t.step("RFC 6455 §7.4.1: a message over our limit: both ends see 1009", async () => {
+        await messageTooBig(probe, server);
+      });
+    } finally {
+      await probe.socket[Symbol.asyncDispose]();
+    }
+
     if (options.peerDies) {
-      probe = await connect("/echo?pair=5");
+      probe = await connect("/echo?pair=6");
       try {
         await server.expect("connected");
         await greeted(probe);
@@ -332,8 +344,20 @@ export async function peerClientAgainstOurServer(
       await peer.stop();
     }
 
+    ({ peer, probe } = await accept("/echo?pair=5", "http://peer-5.interop.test"));
+    try {
+      await peer.expect("connected");
+      await greeted(probe);
+      await t.step("RFC 6455 §7.4.1: a message over our limit: both ends see 1009", async () => {
+        await messageTooBig(probe, peer);
+      });
+    } finally {
+      await probe.socket[Symbol.asyncDispose]();
+      await peer.stop();
+    }
+
     if (options.peerDies) {
-      ({ peer, probe } = await accept("/echo?pair=5", "http://peer-5.interop.test"));
+      ({ peer, probe } = await accept("/echo?pair=6", "http://peer-6.interop.test"));
       try {
         await peer.expect("connected");
         await greeted(probe);

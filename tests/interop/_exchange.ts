@@ -9,7 +9,9 @@
  * - `{"cmd":"ping","payload":"<hex>"}`: the peer pings and reports
  *   `{"event":"pong","payload":"<hex>"}` when the pong arrives;
  * - `{"cmd":"close","code":N,"reason":"..."}`: the peer starts the closing
- *   handshake with that code and reason.
+ *   handshake with that code and reason;
+ * - `{"cmd":"send","kind":"text"|"binary","size":N}`: the peer sends a message
+ *   of N bytes (not echoed back).
  * It sends a text message starting with "greeting from" as soon as it is
  * connected, and reports each message as `{"event":"text"|"binary","size":N,"sha256":"..."}`,
  * and the end as `{"event":"disconnected","closeCode":N,"closeReason":"..."}`.
@@ -61,7 +63,10 @@ export class ReportLog implements PeerReports {
 
 /** A command for an echo peer (see the module doc). */
 export function command(
-  cmd: { cmd: "ping"; payload: string } | { cmd: "close"; code: number; reason: string },
+  cmd:
+    | { cmd: "ping"; payload: string }
+    | { cmd: "close"; code: number; reason: string }
+    | { cmd: "send"; kind: "text" | "binary"; size: number },
 ): string {
   return JSON.stringify(cmd);
 }
@@ -328,6 +333,21 @@ export async function closeWithLongReason(
     expected += char;
   }
   await closeFromOurSide(probe, reports, 4002, LONG_REASON, expected);
+}
+
+/**
+ * RFC 6455 §7.4.1 (1009): a message over our `maxAllowedIncomingMessageSize()`
+ * fails the connection with 1009, and the peer, still sending, gets that
+ * close frame (not a reset connection, which it would report as 1006).
+ */
+export async function messageTooBig(probe: SocketProbe, reports: PeerReports): Promise<void> {
+  probe.socket.setMaxAllowedIncomingMessageSize(65536);
+  probe.socket.sendTextMessage(command({ cmd: "send", kind: "binary", size: 4 * 1024 * 1024 }));
+  await probe.disconnected();
+  assert.equal(probe.socket.closeCode(), 1009, "our closeCode()");
+  const seen = await reports.expect("disconnected");
+  assert.equal(seen.closeCode, 1009, "the close code the peer saw");
+  assert.match(String(seen.closeReason), /65536/, "the reason names the limit");
 }
 
 /**

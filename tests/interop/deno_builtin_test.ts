@@ -36,6 +36,9 @@ function echo(socket: WebSocket, log: ReportLog): Promise<void> {
       if (e.data.startsWith('{"cmd"')) {
         const cmd = JSON.parse(e.data);
         if (cmd.cmd === "close") socket.close(cmd.code, cmd.reason);
+        if (cmd.cmd === "send") {
+          socket.send(cmd.kind === "text" ? "x".repeat(cmd.size) : new Uint8Array(cmd.size));
+        }
         return;
       }
       socket.send(e.data);

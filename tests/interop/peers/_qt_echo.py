@@ -52,6 +52,11 @@ def attach(socket, then=None):
     def run(cmd):
         if cmd["cmd"] == "ping":
             socket.ping(QByteArray(bytes.fromhex(cmd["payload"])))
+        elif cmd["cmd"] == "send":
+            if cmd["kind"] == "text":
+                socket.sendTextMessage("x" * cmd["size"])
+            else:
+                socket.sendBinaryMessage(QByteArray(bytes(cmd["size"])))
         elif cmd["cmd"] == "close":
             socket.close(QWebSocketProtocol.CloseCode(cmd["code"]), cmd["reason"])
 

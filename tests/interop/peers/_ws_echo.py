@@ -55,6 +55,9 @@ async def echo(ws):
                     cmd = json.loads(message)
                     if cmd["cmd"] == "ping":
                         task = asyncio.create_task(ping(ws, bytes.fromhex(cmd["payload"])))
+                    elif cmd["cmd"] == "send":
+                        data = "x" * cmd["size"] if cmd["kind"] == "text" else bytes(cmd["size"])
+                        task = asyncio.create_task(ws.send(data))
                     else:
                         task = asyncio.create_task(ws.close(cmd["code"], cmd["reason"]))
                     tasks.add(task)
