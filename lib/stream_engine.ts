@@ -28,6 +28,11 @@ export const DEFAULT_CLOSE_TIMEOUT = 5000;
 // Writes are coalesced up to this size; larger chunks go out on their own.
 const BATCH_LIMIT = 64 * 1024;
 
+// The first byte of every pong frame (FIN + opcode 0xA), masked or not.
+const PONG_FIRST_BYTE = 0x8a;
+// How far back from the end of the queue an unsent pong is looked for.
+const PONG_SEARCH = 16;
+
 const E = QAbstractSocket.SocketError;
 
 /** Options of a {@linkcode StreamEngine}. */
@@ -305,6 +310,11 @@ export class StreamEngine implements SocketEngine {
     if (conn.outputBytes === 0) return;
     const chunks = conn.takeOutput();
     for (const chunk of chunks) {
+      // Each chunk is one whole frame; only pongs start with this byte.
+      if (
+        chunk[0] === PONG_FIRST_BYTE && this.#queued >= BATCH_LIMIT &&
+        this.#replaceQueuedPong(chunk)
+      ) continue;
       this.#queue.push(chunk);
       this.#queued += chunk.length;
       this.#totalQueued += chunk.length;
@@ -317,6 +327,27 @@ export class StreamEngine implements SocketEngine {
         if (!this.#writing && this.#queue.length > 0) this.#startWriting();
       });
     }
+  }
+
+  // RFC 6455 §5.5.3 lets an endpoint that has not sent its pongs yet answer
+  // only the latest ping. Once the peer stops keeping up (64 KiB unsent), an
+  // unsent pong is replaced instead of queueing another: a peer that floods
+  // pings and never reads cannot grow the write queue without bound, while a
+  // peer that reads still gets a pong for every ping.
+  #replaceQueuedPong(pong: Uint8Array): boolean {
+    const queue = this.#queue;
+    const stop = Math.max(0, queue.length - PONG_SEARCH);
+    for (let i = queue.length - 1; i >= stop; i--) {
+      const old = queue[i]!;
+      if (old[0] !== PONG_FIRST_BYTE) continue;
+      queue[i] = pong;
+      this.#queued += pong.length - old.length;
+      this.#totalQueued += pong.length;
+      // The dropped pong counts as done, so drained() still resolves.
+      this.#totalWritten += old.length;
+      return true;
+    }
+    return false;
   }
 
   #startWriting(): void {

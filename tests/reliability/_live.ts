@@ -139,6 +139,11 @@ export class RawPeer {
     return new RawPeer(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
+  /** Wraps a connection accepted by a {@linkcode RawServer}. */
+  static wrap(conn: Deno.TcpConn): RawPeer {
+    return new RawPeer(conn);
+  }
+
   /** Writes all of `bytes`; `false` when the server is gone already. */
   async write(bytes: Uint8Array): Promise<boolean> {
     try {
@@ -253,6 +258,27 @@ export class RawPeer {
     return bytes.subarray(end);
   }
 
+  /**
+   * The server side of the handshake: reads the client's request and answers
+   * 101 with the right accept value; returns the request head as text.
+   */
+  async acceptHandshake(): Promise<string> {
+    const bytes = await this.waitFor((b) => headEnd(b) !== -1, "the client's upgrade request");
+    const end = headEnd(bytes);
+    assert.notEqual(end, -1, "the client ended the connection before its request was complete");
+    const head = new TextDecoder().decode(bytes.subarray(0, end));
+    const key = /^sec-websocket-key:[ \t]*(\S+)/im.exec(head)?.[1];
+    assert.ok(key !== undefined, head);
+    this.#received = [bytes.subarray(end)];
+    await this.write(
+      new TextEncoder().encode(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          `Sec-WebSocket-Accept: ${await acceptFor(key)}\r\n\r\n`,
+      ),
+    );
+    return head;
+  }
+
   /** Closes at once (a reset when unread data is pending). Safe to call twice; awaits the reader. */
   async close(): Promise<void> {
     if (!this.#closed) {
@@ -264,6 +290,32 @@ export class RawPeer {
       }
     }
     await this.#reading;
+  }
+}
+
+/** A raw TCP listener on 127.0.0.1 that plays a (hostile) WebSocket server by hand. */
+export class RawServer {
+  readonly listener: Deno.TcpListener;
+  readonly port: number;
+
+  constructor() {
+    this.listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.port = this.listener.addr.port;
+  }
+
+  /** ws://127.0.0.1:port */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Accepts the next connection (bounded). */
+  async accept(): Promise<RawPeer> {
+    return RawPeer.wrap(await within(this.listener.accept(), "a client to connect"));
+  }
+
+  /** Stops listening. */
+  close(): void {
+    this.listener.close();
   }
 }
 
@@ -291,6 +343,18 @@ export function headEnd(bytes: Uint8Array): number {
 export function statusOf(bytes: Uint8Array): number {
   const match = /^HTTP\/1\.1 (\d{3}) /.exec(new TextDecoder().decode(bytes.subarray(0, 64)));
   return match === null ? 0 : Number(match[1]);
+}
+
+/** An unmasked server frame. */
+export function serverFrame(opcode: number, payload: Uint8Array | string, fin = true): Uint8Array {
+  const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+  return encodeFrame({ fin, rsv: 0, opcode, payload: bytes, mask: null });
+}
+
+/** The frames a client sent (masked), and whether they ended cleanly. */
+export function clientFrames(bytes: Uint8Array): { frames: WireFrame[]; clean: boolean } {
+  const read = referenceFrames(bytes, "server", Number.MAX_SAFE_INTEGER);
+  return { frames: read.frames, clean: read.errorCode === null && read.atBoundary };
 }
 
 /** A masked client frame. */
