@@ -3,7 +3,8 @@
  * command line only. The test serves a page on 127.0.0.1; the page's
  * WebSocket talks to our QWebSocketServer (text and binary at every length
  * boundary, a fragmented message from us, our ping, a close from each side,
- * and an origin we refuse), then POSTs what it saw back to the test.
+ * a close without a status code, and an origin we refuse), then POSTs what
+ * it saw back to the test.
  *
  * Chromium offers permessage-deflate; our server declines it by sending no
  * Sec-WebSocket-Extensions (RFC 6455 §9.1), which the browser must accept.
@@ -46,6 +47,7 @@ interface PageReport {
   echoes: { kind: string; size: number; ok: boolean }[];
   clientClose: { code: number; reason: string; wasClean: boolean };
   serverClose: { code: number; reason: string; wasClean: boolean; messages: string[] };
+  noStatusClose: { code: number; reason: string; wasClean: boolean };
   refused: { code: number; wasClean: boolean; errored: boolean };
 }
 
@@ -93,6 +95,11 @@ async function run() {
   const messages = [];
   ws2.onmessage = (e) => messages.push(e.data);
   report.serverClose = { ...(await closed(ws2)), messages };
+
+  const ws4 = new WebSocket(CONFIG.noStatusUrl);
+  await new Promise((resolve) => (ws4.onopen = resolve));
+  ws4.close();
+  report.noStatusClose = await closed(ws4);
 
   const ws3 = new WebSocket(CONFIG.refusedUrl);
   let errored = false;
@@ -325,12 +332,15 @@ Deno.test("RFC 6455 interop: Chromium's WebSocket ↔ our QWebSocketServer", asy
     socket.close(4001, CLOSE_REASON);
     return received;
   });
+  const noStatusSide = closingSide.then(() => nextConnection(server))
+    .then((socket) => new SocketProbe(socket));
 
   const sockets: QWebSocket[] = [];
   try {
     const { report, origin: pageOrigin } = await runPage<PageReport>(page({
       echoUrl: `ws://127.0.0.1:${server.serverPort()}/echo`,
       serverClosesUrl: `ws://127.0.0.1:${server.serverPort()}/server-closes`,
+      noStatusUrl: `ws://127.0.0.1:${server.serverPort()}/no-status`,
       refusedUrl: `ws://127.0.0.1:${refusing.serverPort()}/refused`,
       sizes: SIZES,
       greetingSize: GREETING_SIZE,
@@ -341,10 +351,16 @@ Deno.test("RFC 6455 interop: Chromium's WebSocket ↔ our QWebSocketServer", asy
     sockets.push(echoed.socket);
     const closing = await within(closingSide, "the server-closes connection");
     sockets.push(closing.socket);
+    const noStatus = await within(noStatusSide, "the no-status connection");
+    sockets.push(noStatus.socket);
 
     // RFC 6455 §4.2.2, §10.2: the Origin the browser sent, through both Qt APIs.
     assert.equal(report.origin, pageOrigin);
-    assert.deepEqual(origins, [pageOrigin, pageOrigin], "originAuthenticationRequired origins");
+    assert.deepEqual(
+      origins,
+      [pageOrigin, pageOrigin, pageOrigin],
+      "originAuthenticationRequired origins",
+    );
     assert.equal(echoed.socket.origin(), pageOrigin, "origin() of the accepted socket");
     assert.equal(echoed.socket.resourceName(), "/echo");
 
@@ -398,6 +414,15 @@ Deno.test("RFC 6455 interop: Chromium's WebSocket ↔ our QWebSocketServer", asy
     });
     assert.equal(closing.socket.closeCode(), 4001, "Chromium echoed our close code");
     assert.deepEqual(closing.errors, []);
+
+    // RFC 6455 §7.1.5, §7.4.1: the page's close() without a code sends a close
+    // frame with no status: we report 1005 and echo an empty close frame.
+    await noStatus.disconnected();
+    assert.equal(noStatus.socket.resourceName(), "/no-status");
+    assert.equal(noStatus.socket.closeCode(), 1005, "no status code received");
+    assert.equal(noStatus.socket.closeReason(), "");
+    assert.deepEqual(report.noStatusClose, { code: 1005, reason: "", wasClean: true });
+    assert.deepEqual(noStatus.errors, []);
 
     // RFC 6455 §4.2.2 / §10.2: a refused Origin gets 403; the browser reports 1006.
     assert.deepEqual(refusedOrigins, [pageOrigin]);
