@@ -157,6 +157,19 @@ Deno.test("QWebSocketServer::SecureMode: a peer sending garbage instead of a TLS
   for (const socket of sockets) await disconnected(socket);
 });
 
+Deno.test("QWebSocketServer::SecureMode: a client that does not trust the certificate gives serverError(1015) with Deno's reason", async () => {
+  await using server = listeningSecureServer();
+  const serverError = nextEvent<ServerErrorEvent>(server, "serverError");
+  await using socket = new QWebSocket();
+  // No CA: Deno's default roots do not know the test CA.
+  const failed = nextEvent(socket, "error");
+  socket.open(server.serverUrl()!);
+  await failed;
+  assert.equal((await serverError).closeCode, CloseCode.CloseCodeTlsHandshakeFailed);
+  assert.match(server.errorString(), /TLS handshake with the client 127\.0\.0\.1:\d+ failed: .+/);
+  assert.equal(server.hasPendingConnections(), false);
+});
+
 Deno.test("QWebSocketServer::setSocketDescriptor: a Deno.TlsListener in SecureMode serves wss:", async () => {
   await using server = new QWebSocketServer("", SecureMode);
   const config = serverTlsConfiguration();
