@@ -157,6 +157,8 @@ export interface DenoServerOptions {
   key?: string;
   /** Upgrade options (idleTimeout etc.). */
   idleTimeout?: number;
+  /** Where to listen: "127.0.0.1" (default) or "::1". */
+  hostname?: "127.0.0.1" | "::1";
 }
 
 /**
@@ -171,8 +173,9 @@ export function startDenoServer(options: DenoServerOptions = {}): DenoServer {
   const opened: WebSocket[] = [];
   const ac = new AbortController();
   const tls = options.cert !== undefined ? { cert: options.cert, key: options.key! } : {};
+  const hostname = options.hostname ?? "127.0.0.1";
   const server = Deno.serve({
-    hostname: "127.0.0.1",
+    hostname,
     port: 0,
     signal: ac.signal,
     onListen: () => {},
@@ -208,7 +211,9 @@ export function startDenoServer(options: DenoServerOptions = {}): DenoServer {
   });
   const port = server.addr.port;
   return {
-    url: `${options.cert !== undefined ? "wss" : "ws"}://127.0.0.1:${port}`,
+    url: `${options.cert !== undefined ? "wss" : "ws"}://${
+      hostname === "::1" ? "[::1]" : hostname
+    }:${port}`,
     port,
     requests,
     sockets,

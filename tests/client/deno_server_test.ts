@@ -311,3 +311,19 @@ Deno.test("Qt QWebSocket::open(QNetworkRequest): the request's headers are sent;
   await end;
   await server.close();
 });
+
+Deno.test("Qt QWebSocket::open: an IPv6 literal URL ([::1]) connects; Host keeps the brackets", async () => {
+  const server = startDenoServer({ hostname: "::1" });
+  const socket = await connect(server.url);
+  assert.equal(server.requests[0]!.headers.get("host"), `[::1]:${server.port}`);
+  assert.equal(socket.peerName(), "::1");
+  assert.equal(socket.peerAddress(), "::1");
+  assert.equal(socket.localAddress(), "::1");
+  const echo = nextEvent(socket, "textMessageReceived");
+  socket.sendTextMessage("v6");
+  assert.equal((await within(echo, "echo")).message, "v6");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  await server.close();
+});

@@ -33,8 +33,12 @@ function trustingTestCa(): QSslConfiguration {
   return config;
 }
 
-function tlsServer(name: "server" | "wronghost" | "selfsigned") {
-  return startDenoServer({ cert: fixtureText(`${name}.crt`), key: fixtureText(`${name}.key`) });
+function tlsServer(name: "server" | "wronghost" | "selfsigned", hostname?: "::1") {
+  return startDenoServer({
+    cert: fixtureText(`${name}.crt`),
+    key: fixtureText(`${name}.key`),
+    hostname,
+  });
 }
 
 async function echoOnce(socket: QWebSocket): Promise<void> {
@@ -48,12 +52,14 @@ async function echoOnce(socket: QWebSocket): Promise<void> {
 
 Deno.test("Qt QWebSocket::setSslConfiguration: a server certificate signed by a CA given in caCertificates connects", async () => {
   const server = tlsServer("server");
-  for (const host of ["localhost", "127.0.0.1"]) {
+  const server6 = tlsServer("server", "::1");
+  for (const host of ["localhost", "127.0.0.1", "[::1]"]) {
+    const port = host === "[::1]" ? server6.port : server.port;
     const socket = new QWebSocket();
     socket.setSslConfiguration(trustingTestCa());
     const log = new EventLog(socket);
     const connected = nextEvent(socket, "connected");
-    socket.open(`wss://${host}:${server.port}/secure?x=1`);
+    socket.open(`wss://${host}:${port}/secure?x=1`);
     await within(connected, `connected to ${host}`);
     assert.equal(socket.sslConfiguration().caCertificates().length, 1);
     assert.equal(socket.resourceName(), "/secure?x=1");
@@ -61,6 +67,7 @@ Deno.test("Qt QWebSocket::setSslConfiguration: a server certificate signed by a 
     assert.deepEqual(log.only("peerVerifyError", "sslErrors", "error"), []);
   }
   await server.close();
+  await server6.close();
 });
 
 Deno.test("Qt QWebSocket::open(https:): https is an alias of wss", async () => {
