@@ -260,10 +260,25 @@ export class RawPeer {
 
   /**
    * The server side of the handshake: reads the client's request and answers
-   * 101 with the right accept value; returns the request head as text.
+   * 101 with the right accept value; returns the request head as text. With
+   * `keepReading: false` nothing is read after the request, so this peer
+   * stops reading (its receive window fills up).
    */
-  async acceptHandshake(): Promise<string> {
-    const bytes = await this.waitFor((b) => headEnd(b) !== -1, "the client's upgrade request");
+  async acceptHandshake(options: { keepReading?: boolean } = {}): Promise<string> {
+    let bytes: Uint8Array;
+    if (options.keepReading === false) {
+      // Read the request directly, one byte at a time past its end: no background reader.
+      const parts: number[] = [];
+      const one = new Uint8Array(1);
+      while (headEnd(new Uint8Array(parts)) === -1) {
+        const n = await within(this.conn.read(one), "the client's upgrade request");
+        if (n === null) break;
+        parts.push(one[0]!);
+      }
+      bytes = new Uint8Array(parts);
+    } else {
+      bytes = await this.waitFor((b) => headEnd(b) !== -1, "the client's upgrade request");
+    }
     const end = headEnd(bytes);
     assert.notEqual(end, -1, "the client ended the connection before its request was complete");
     const head = new TextDecoder().decode(bytes.subarray(0, end));

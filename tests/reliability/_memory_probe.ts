@@ -8,13 +8,16 @@
  *   frames, against the same bytes as 1,000 hundred-byte frames.
  * - `cycles`: heap and RSS after a warm-up and after 1,000 connect/disconnect
  *   cycles against one `QWebSocketServer`.
+ * - `backpressure`: what a `QWebSocket` holds after queueing 64 MiB for a peer
+ *   that never reads, and after `abort()`.
  *
  * @module
  */
 
+import { QWebSocket } from "../../mod.ts";
 import { WebSocketConnection } from "../../lib/protocol/mod.ts";
 import { connectCycle, CYCLE_KINDS } from "./_cycles.ts";
-import { startEchoServer } from "./_live.ts";
+import { RawServer, sleep, startEchoServer, within } from "./_live.ts";
 import { concat, encodeFrame } from "./_wire.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -90,6 +93,48 @@ async function cycles(): Promise<Record<string, number>> {
   }
 }
 
+async function backpressure(): Promise<Record<string, number>> {
+  const raw = new RawServer();
+  const socket = new QWebSocket();
+  const done = new Promise<void>((r) =>
+    socket.addEventListener("disconnected", () => r(), { once: true })
+  );
+  const connected = new Promise<void>((r) =>
+    socket.addEventListener("connected", () => r(), { once: true })
+  );
+  try {
+    socket.open(raw.url);
+    const peer = await raw.accept();
+    try {
+      await peer.acceptHandshake({ keepReading: false });
+      await within(connected, "the client to connect");
+      const chunk = new Uint8Array(1024 * 1024).fill(0x42);
+      const before = live();
+      let queued = 0;
+      for (let i = 0; i < 64; i++) queued += socket.sendBinaryMessage(chunk);
+      await sleep(500);
+      const bytesToWrite = socket.bytesToWrite();
+      const held = live() - before;
+      socket.abort();
+      await within(done, "the client to disconnect");
+      const afterAbort = live() - before;
+      return {
+        queued,
+        bytesToWrite,
+        held,
+        afterAbort,
+        bytesToWriteAfterAbort: socket.bytesToWrite(),
+      };
+    } finally {
+      await peer.close();
+    }
+  } finally {
+    socket.abort();
+    await within(done, "the client to disconnect");
+    raw.close();
+  }
+}
+
 const mode = Deno.args[0];
 let result: unknown;
 if (mode === "continuations") {
@@ -99,6 +144,8 @@ if (mode === "continuations") {
     textTiny: retainedWhileAssembling(fragments(100_000, 1, 0x1), 7),
     textLarger: retainedWhileAssembling(fragments(100_000, 100, 0x1), 106),
   };
+} else if (mode === "backpressure") {
+  result = await backpressure();
 } else if (mode === "cycles") {
   result = await cycles();
 } else {

@@ -48,3 +48,16 @@ Deno.test("Qt QWebSocketServer memory: 1,000 connect/disconnect cycles after a w
   // RSS includes the allocator's retained pages; only a gross leak shows here.
   assert.ok(m.rssGrowth! < 128 * MiB, `RSS grew ${m.rssGrowth} bytes over 1,000 cycles`);
 });
+
+Deno.test("Qt QWebSocket::bytesToWrite memory: 64 MiB queued for a peer that never reads is held once, and abort() frees it", async () => {
+  const m = await probe("backpressure");
+  assert.equal(m.queued, 64 * MiB);
+  // Most of it waits in the queue (a few MiB fit in the kernel's buffers)...
+  assert.ok(m.bytesToWrite! > 32 * MiB, JSON.stringify(m));
+  // ...and it is held once: the frames, not copies of copies.
+  assert.ok(m.held! < m.bytesToWrite! * 1.25 + 8 * MiB, JSON.stringify(m));
+  assert.ok(m.held! > m.bytesToWrite! * 0.9, JSON.stringify(m));
+  // abort() lets it all go.
+  assert.equal(m.bytesToWriteAfterAbort, 0);
+  assert.ok(m.afterAbort! < 4 * MiB, JSON.stringify(m));
+});
