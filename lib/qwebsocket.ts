@@ -235,6 +235,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #remote: EngineEndpoint | null = null;
   #peerName = "";
   #opening: AbortController | null = null;
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
   // Counts open() calls, so a late report of an earlier one is dropped.
   #attempt = 0;
   // Counts connections replaced by open(), so their engines' ends are ignored.
@@ -347,17 +348,30 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#setState(State.ConnectingState);
     const controller = new AbortController();
     this.#opening = controller;
-    const timer = this.#openTimeout >= 0
-      ? setTimeout(() => {
-        controller.abort(
-          new OpeningError(
-            SocketError.SocketTimeoutError,
-            `Opening the connection to ${url.host} timed out after ${this.#openTimeout} ms`,
-          ),
-        );
-      }, this.#openTimeout)
-      : undefined;
-    this.#runOpening(url, controller).finally(() => clearTimeout(timer));
+    this.#armOpenTimer(controller, url.host);
+    void this.#runOpening(url, controller);
+  }
+
+  // The bound of the opening phase; it does not run while paused on sslErrors,
+  // where the application may take its time (as Qt waits for resume()).
+  #armOpenTimer(controller: AbortController, host: string): void {
+    this.#disarmOpenTimer();
+    if (this.#openTimeout < 0) return;
+    const timeout = this.#openTimeout;
+    this.#openTimer = setTimeout(() => {
+      this.#openTimer = undefined;
+      controller.abort(
+        new OpeningError(
+          SocketError.SocketTimeoutError,
+          `Opening the connection to ${host} timed out after ${timeout} ms`,
+        ),
+      );
+    }, timeout);
+  }
+
+  #disarmOpenTimer(): void {
+    clearTimeout(this.#openTimer);
+    this.#openTimer = undefined;
   }
 
   async #runOpening(url: URL, controller: AbortController): Promise<void> {
@@ -383,6 +397,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           return;
         }
         this.#opening = null;
+        this.#disarmOpenTimer();
         this.#sslConfiguration.setNextNegotiatedProtocol(result.alpnProtocol ?? "");
         this.#subprotocol = result.protocol;
         const engine = new StreamEngine(result.channel, {
@@ -398,7 +413,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         this.#attach(engine);
         this.#setState(State.ConnectedState);
         this.#dispatch("connected");
-        engine.start();
+        // Unless a listener already replaced this connection with open().
+        if (this.#engine === engine) engine.start();
         return;
       } catch (error) {
         if (this.#opening !== controller) return;
@@ -412,12 +428,13 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         // this ends; rustls reports one problem at a time, hence a few rounds.
         if (
           problem !== null && sslAttempt < 3 &&
-          await this.#handleSslErrors(problem, controller)
+          await this.#handleSslErrors(problem, controller, url)
         ) {
           continue;
         }
         if (this.#opening !== controller) return;
         this.#opening = null;
+        this.#disarmOpenTimer();
         this.#failOpening(
           failure.socketError,
           problem === null ? failure.message : failure.message + this.#sslHint(problem),
@@ -431,6 +448,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   async #handleSslErrors(
     problem: CertificateProblem,
     controller: AbortController,
+    url: URL,
   ): Promise<boolean> {
     const error = new QSslError(sslErrorFor(problem));
     this.dispatchEvent(new SslErrorEvent("peerVerifyError", error));
@@ -439,12 +457,14 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.dispatchEvent(new SslErrorsEvent([error]));
     if (this.#opening !== controller) return false;
     if (this.#pauseMode & QAbstractSocket.PauseMode.PauseOnSslErrors) {
+      this.#disarmOpenTimer();
       await new Promise<void>((resume) => {
         this.#pausedOnSslErrors = resume;
         controller.signal.addEventListener("abort", () => resume(), { once: true });
       });
       this.#pausedOnSslErrors = null;
       if (this.#opening !== controller || controller.signal.aborted) return false;
+      this.#armOpenTimer(controller, url.host);
     }
     // Retrying with unchanged settings would fail the same way.
     if (this.#ignoreCalls === before) return false;
@@ -550,6 +570,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#connection++;
     const opening = this.#opening;
     this.#opening = null;
+    this.#disarmOpenTimer();
     opening?.abort();
     this.#pausedOnSslErrors?.();
     const engine = this.#engine;
@@ -753,6 +774,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #cancelOpening(): void {
     const controller = this.#opening!;
     this.#opening = null;
+    this.#disarmOpenTimer();
     controller.abort();
     this.#pausedOnSslErrors?.();
     this.#closeReadable();

@@ -327,3 +327,29 @@ Deno.test("Qt QWebSocket::open: an IPv6 literal URL ([::1]) connects; Host keeps
   await end;
   await server.close();
 });
+
+Deno.test("Qt QWebSocket::open from a connected listener: the replaced connection delivers nothing", async () => {
+  const server = startDenoServer({
+    echo: false,
+    onSocket: (ws) => (ws.onopen = () => ws.send("hello")),
+  });
+  const socket = new QWebSocket();
+  const messages: string[] = [];
+  socket.addEventListener("textMessageReceived", (e) => messages.push(e.message));
+  let opens = 0;
+  socket.addEventListener("connected", () => {
+    if (++opens === 1) socket.open(`${server.url}/second`);
+  });
+  const second = new Promise<void>((resolve) => {
+    socket.addEventListener("textMessageReceived", () => resolve(), { once: true });
+  });
+  socket.open(`${server.url}/first`);
+  await within(second, "the second connection's message");
+  assert.equal(opens, 2);
+  assert.equal(socket.resourceName(), "/second");
+  const end = disconnected(socket);
+  socket.close();
+  await end;
+  assert.deepEqual(messages, ["hello"]);
+  await server.close();
+});
