@@ -648,6 +648,11 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       readFinished: () => {
         if (connection === this.#connection) this.#dispatch("readChannelFinished");
       },
+      error: (socketError, message) => {
+        if (connection !== this.#connection) return;
+        this.#setError(socketError, message);
+        this.#emitError(socketError);
+      },
       finished: (result) => {
         if (connection === this.#connection) this.#onFinished(result);
       },

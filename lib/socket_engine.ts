@@ -48,6 +48,11 @@ export interface EngineHost {
   closing(byPeer: boolean): void;
   /** The input ended. */
   readFinished(): void;
+  /**
+   * The connection failed (the peer broke the protocol): report it now, while
+   * the closing handshake runs; `finished()` will not repeat it.
+   */
+  error(socketError: QAbstractSocket.SocketError, message: string): void;
   /** Everything is released; the last call. */
   finished(result: EngineResult): void;
 }

@@ -80,6 +80,7 @@ export class StreamEngine implements SocketEngine {
   #finishing = false;
   #finishWhenWritten = false;
   #error: EngineResult["error"] = null;
+  #errorReported = false;
   #aborted = false;
 
   /**
@@ -265,12 +266,17 @@ export class StreamEngine implements SocketEngine {
   }
 
   #onFailed(error: WebSocketProtocolError): void {
-    this.#error = {
+    const report = {
       socketError: E.UnknownSocketError,
       message: `${error.message}: closing with code ${error.closeCode}`,
     };
+    this.#error = report;
     this.#notifyClosing(false);
     this.#armCloseTimer();
+    // Reported at once: the closing handshake that follows may take up to the
+    // close timeout, and the application should not wait that long to know.
+    this.#errorReported = true;
+    this.#host.error(report.socketError, report.message);
   }
 
   #onEof(): void {
@@ -486,7 +492,7 @@ export class StreamEngine implements SocketEngine {
     const result: EngineResult = {
       closeCode,
       closeReason,
-      error: this.#aborted ? null : this.#error,
+      error: this.#aborted || this.#errorReported ? null : this.#error,
     };
     const host = this.#host;
     const readLoop = this.#readLoop;
