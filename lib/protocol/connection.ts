@@ -15,6 +15,7 @@ import { EMPTY_PAYLOAD, MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import { DEFAULT_OUTGOING_FRAME_SIZE, FrameEncoder } from "./frame_encoder.ts";
 import { FrameParser, MAX_FRAME_SIZE, type Role } from "./frame_parser.ts";
 import { MAX_MESSAGE_SIZE, MessageAssembler, type MessageHandler } from "./message_assembler.ts";
+import type { MessageCodec } from "./message_codec.ts";
 import type { QMaskGenerator } from "./qmask_generator.ts";
 import { encodeUtf8 } from "./utf8.ts";
 
@@ -33,6 +34,13 @@ export interface WebSocketConnectionOptions {
   outgoingFrameSize?: number;
   /** Where a client gets its masking keys (default: {@linkcode DefaultMaskGenerator}). */
   maskGenerator?: QMaskGenerator | null;
+  /**
+   * The compression codec negotiated in the opening handshake
+   * (permessage-deflate, RFC 7692), or `null`: RSV1 is then accepted on the
+   * first frame of a data message, and outgoing messages of at least
+   * `codec.threshold` bytes are compressed.
+   */
+  codec?: MessageCodec | null;
 }
 
 /** Receives what a {@linkcode WebSocketConnection} reads from the peer. */
@@ -83,6 +91,7 @@ export class WebSocketConnection {
   readonly #parser: FrameParser;
   readonly #assembler: MessageAssembler;
   readonly #encoder: FrameEncoder;
+  readonly #codec: MessageCodec | null;
   #output: Uint8Array[] = [];
   #outputBytes = 0;
   #closeSent = false;
@@ -108,14 +117,21 @@ export class WebSocketConnection {
       frameSize: options.outgoingFrameSize ?? DEFAULT_OUTGOING_FRAME_SIZE,
       maskGenerator: options.maskGenerator ?? null,
     });
+    const codec = options.codec ?? null;
+    this.#codec = codec;
     this.#assembler = new MessageAssembler(
-      { maxMessageSize: options.maxMessageSize ?? MAX_MESSAGE_SIZE },
+      { maxMessageSize: options.maxMessageSize ?? MAX_MESSAGE_SIZE, codec },
       handler,
     );
     this.#parser = new FrameParser(
-      { role: options.role, maxFrameSize: options.maxFrameSize ?? MAX_FRAME_SIZE },
       {
-        frameHeader: (opcode, fin, _rsv, length) => this.#frameHeader(opcode, fin, length),
+        role: options.role,
+        maxFrameSize: options.maxFrameSize ?? MAX_FRAME_SIZE,
+        // RFC 7692 §6: permessage-deflate gives RSV1 a meaning.
+        allowedRsv: codec === null ? 0 : 4,
+      },
+      {
+        frameHeader: (opcode, fin, rsv, length) => this.#frameHeader(opcode, fin, rsv, length),
         partialPayload: (piece) => this.#partialPayload(piece),
         frame: (opcode, fin, _rsv, payload) => this.#frame(opcode, fin, payload),
       },
@@ -350,9 +366,20 @@ export class WebSocketConnection {
     return output;
   }
 
-  #frameHeader(opcode: number, fin: boolean, length: number): void {
+  #frameHeader(opcode: number, fin: boolean, rsv: number, length: number): void {
     this.#currentOpcode = opcode;
-    if (opcode < 0x8) this.#assembler.header(opcode, fin, length);
+    if (opcode < 0x8) {
+      this.#assembler.header(opcode, fin, length, rsv);
+    } else if (rsv !== 0) {
+      // RFC 7692 §6.1: control frames are never compressed.
+      throw new WebSocketProtocolError(
+        "RESERVED_BITS_SET",
+        1002,
+        `Control frame (opcode 0x${
+          opcode.toString(16)
+        }) has RSV1 set; control frames are never compressed`,
+      );
+    }
   }
 
   #partialPayload(piece: Uint8Array): void {
@@ -405,7 +432,11 @@ export class WebSocketConnection {
   }
 
   #sendMessage(opcode: number, data: Uint8Array): number {
-    const frames = this.#encoder.encodeMessage(opcode, data);
+    const codec = this.#codec;
+    // RFC 7692 §6.1: a compressed message has RSV1 on its first frame only.
+    const frames = codec !== null && data.length >= codec.threshold
+      ? this.#encoder.encodeMessage(opcode, codec.compress(data), 4)
+      : this.#encoder.encodeMessage(opcode, data);
     for (const frame of frames) {
       this.#output.push(frame);
       this.#outputBytes += frame.length;

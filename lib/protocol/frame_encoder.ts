@@ -100,7 +100,8 @@ export class FrameEncoder {
    * Encodes a message as one frame, or as several when it is longer than
    * `frameSize`: the first with `opcode`, the rest continuations, the last
    * with FIN. Text (opcode 1) is split on UTF-8 character boundaries so a peer
-   * that checks each frame on its own still sees valid UTF-8.
+   * that checks each frame on its own still sees valid UTF-8, unless `rsv` is
+   * set: an extension's payload (compressed text) has no characters to keep whole.
    *
    * @param opcode 1 (text, `data` is UTF-8) or 2 (binary).
    * @param data The payload.
@@ -116,7 +117,7 @@ export class FrameEncoder {
     let offset = 0;
     while (offset < total) {
       let end = Math.min(offset + frameSize, total);
-      if (opcode === 0x1 && end < total) {
+      if (opcode === 0x1 && rsv === 0 && end < total) {
         let cut = end;
         // Step back over UTF-8 continuation bytes (10xxxxxx).
         while (cut > offset && (data[cut]! & 0xc0) === 0x80) cut--;

@@ -7,6 +7,7 @@
 
 import { ByteAccumulator } from "./byte_accumulator.ts";
 import { WebSocketProtocolError } from "./errors.ts";
+import type { MessageCodec } from "./message_codec.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
 
 /**
@@ -32,6 +33,12 @@ export interface MessageHandler {
 export interface MessageAssemblerOptions {
   /** The largest message, in payload bytes; larger ones fail with 1009. */
   maxMessageSize?: number;
+  /**
+   * The negotiated compression codec (RFC 7692): messages whose first frame
+   * has RSV1 set are inflated through it. `null` (the default) when none was
+   * negotiated.
+   */
+  codec?: MessageCodec | null;
 }
 
 const NONE = 0;
@@ -83,6 +90,14 @@ export class MessageAssembler {
   #textJoined = "";
   #bytes: ByteAccumulator | null = null;
   #utf8: Utf8StreamDecoder | null = null;
+  readonly #codec: MessageCodec | null;
+  // The message being read is compressed (RSV1 on its first frame).
+  #inflating = false;
+  // Inflated bytes of the message so far, against the size limit.
+  #inflatedSize = 0;
+  // Inflated bytes of the binary frame being read.
+  #inflatedPieces: Uint8Array[] = [];
+  readonly #inflateSink = (chunk: Uint8Array): void => this.#takeInflated(chunk);
 
   /**
    * Creates an assembler.
@@ -93,6 +108,7 @@ export class MessageAssembler {
   constructor(options: MessageAssemblerOptions, handler: MessageHandler) {
     this.#handler = handler;
     this.#maxMessageSize = options.maxMessageSize ?? MAX_MESSAGE_SIZE;
+    this.#codec = options.codec ?? null;
   }
 
   /** The largest message accepted, in payload bytes. */
@@ -111,7 +127,7 @@ export class MessageAssembler {
 
   /** The payload bytes of the unfinished message held so far. */
   get bufferedBytes(): number {
-    return this.#bytes?.length ?? 0;
+    return (this.#bytes?.length ?? 0) + (this.#inflating ? this.#inflatedSize : 0);
   }
 
   /**
@@ -121,15 +137,26 @@ export class MessageAssembler {
    * @param opcode 0 (continuation), 1 (text) or 2 (binary).
    * @param _fin The FIN bit.
    * @param length The payload length.
-   * @throws {WebSocketProtocolError} 1002 for a broken sequence, 1009 for a message over the limit.
+   * @param rsv The RSV bits (RSV1 is 4): RSV1 on a first frame marks a
+   *   compressed message, which needs a codec.
+   * @throws {WebSocketProtocolError} 1002 for a broken sequence or RSV1 where
+   *   it does not belong, 1009 for a message over the limit.
    */
-  header(opcode: number, _fin: boolean, length: number): void {
+  header(opcode: number, _fin: boolean, length: number, rsv = 0): void {
     if (opcode === 0) {
       if (this.#type === NONE) {
         throw new WebSocketProtocolError(
           "UNEXPECTED_CONTINUATION",
           1002,
           "Continuation frame arrived with no fragmented message to continue",
+        );
+      }
+      if (rsv !== 0) {
+        // RFC 7692 §6.1: only the first frame of a message carries RSV1.
+        throw new WebSocketProtocolError(
+          "RESERVED_BITS_SET",
+          1002,
+          "Continuation frame has RSV1 set; only a message's first frame may",
         );
       }
     } else {
@@ -140,6 +167,7 @@ export class MessageAssembler {
           "New data frame arrived before the fragmented message was finished",
         );
       }
+      if (rsv !== 0) this.#startInflating(rsv);
       this.#type = opcode === 1 ? TEXT : BINARY;
       this.#size = 0;
     }
@@ -163,6 +191,11 @@ export class MessageAssembler {
    * @throws {WebSocketProtocolError} 1007 at the first invalid UTF-8 byte.
    */
   partial(piece: Uint8Array): void {
+    if (this.#inflating) {
+      this.#codec!.decompress(piece, this.#inflateSink);
+      this.#frameConsumed += piece.length;
+      return;
+    }
     if (this.#type !== TEXT) return;
     const utf8 = this.#utf8 ??= new Utf8StreamDecoder();
     this.#frameText += utf8.push(piece);
@@ -179,6 +212,10 @@ export class MessageAssembler {
    * @throws {WebSocketProtocolError} 1007 for invalid UTF-8, 1009 for text too long for a string.
    */
   frame(opcode: number, fin: boolean, payload: Uint8Array): void {
+    if (this.#inflating) {
+      this.#inflatedFrame(fin, payload);
+      return;
+    }
     const handler = this.#handler;
     // The common case: a whole message in one frame that arrived in one piece.
     if (fin && opcode !== 0 && this.#frameConsumed === 0) {
@@ -213,15 +250,25 @@ export class MessageAssembler {
     this.#bytes?.clear();
     this.#bytes = null;
     this.#utf8?.reset();
+    if (this.#inflating) {
+      this.#inflating = false;
+      this.#inflatedPieces = [];
+      this.#codec!.reset();
+    }
   }
 
   #textFrame(fin: boolean, payload: Uint8Array): void {
     const utf8 = this.#utf8 ??= new Utf8StreamDecoder();
-    let frame = this.#frameText;
-    frame += utf8.push(
+    this.#frameText += utf8.push(
       this.#frameConsumed === 0 ? payload : payload.subarray(this.#frameConsumed),
     );
-    if (fin) frame += utf8.finish();
+    this.#endTextFrame(fin);
+  }
+
+  // Hands on the text of the frame just read (in #frameText), and the message after its last frame.
+  #endTextFrame(fin: boolean): void {
+    let frame = this.#frameText;
+    if (fin) frame += this.#utf8!.finish();
     this.#frameText = "";
     this.#frameConsumed = 0;
     if (!fin) {
@@ -273,6 +320,73 @@ export class MessageAssembler {
     this.#type = NONE;
     this.#handler.binaryFrame(frame, true);
     this.#handler.binaryMessage(message);
+  }
+
+  // --- compressed messages (RFC 7692 §7.2.2) -----------------------------------
+
+  #startInflating(rsv: number): void {
+    if (rsv !== 4 || this.#codec === null) {
+      // The frame parser lets through only the RSV bits of negotiated extensions.
+      throw new WebSocketProtocolError(
+        "RESERVED_BITS_SET",
+        1002,
+        `Frame has reserved bits set (RSV ${
+          rsv.toString(2).padStart(3, "0")
+        }) that no negotiated extension uses`,
+      );
+    }
+    this.#inflating = true;
+    this.#inflatedSize = 0;
+  }
+
+  // Inflated output, as it is produced: counted against the limit before it
+  // is kept (a small frame may inflate to gigabytes), text validated at once.
+  #takeInflated(chunk: Uint8Array): void {
+    const size = this.#inflatedSize + chunk.length;
+    if (size > this.#maxMessageSize) {
+      throw new WebSocketProtocolError(
+        "MESSAGE_TOO_BIG",
+        1009,
+        `Compressed message inflates to more than the limit of ${this.#maxMessageSize} bytes`,
+      );
+    }
+    this.#inflatedSize = size;
+    if (this.#type === TEXT) {
+      const utf8 = this.#utf8 ??= new Utf8StreamDecoder();
+      this.#frameText += utf8.push(chunk);
+    } else {
+      // The chunk is the codec's buffer: keep a copy.
+      this.#inflatedPieces.push(chunk.slice());
+    }
+  }
+
+  #inflatedFrame(fin: boolean, payload: Uint8Array): void {
+    const codec = this.#codec!;
+    const rest = this.#frameConsumed === 0 ? payload : payload.subarray(this.#frameConsumed);
+    codec.decompress(rest, this.#inflateSink);
+    if (fin) {
+      codec.endMessage(this.#inflateSink);
+      this.#inflating = false;
+    }
+    if (this.#type === TEXT) {
+      this.#utf8 ??= new Utf8StreamDecoder();
+      this.#endTextFrame(fin);
+      return;
+    }
+    const pieces = this.#inflatedPieces;
+    this.#inflatedPieces = [];
+    let frame: Uint8Array;
+    if (pieces.length === 1) {
+      frame = pieces[0]!;
+    } else {
+      frame = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+      let offset = 0;
+      for (const piece of pieces) {
+        frame.set(piece, offset);
+        offset += piece.length;
+      }
+    }
+    this.#binaryFrame(fin, frame);
   }
 }
 
