@@ -27,6 +27,15 @@ import {
   type ClientRequest,
   parseClientRequest,
 } from "./protocol/server_handshake.ts";
+import {
+  describeEndpoint,
+  endpointOf,
+  headerText,
+  readUpgradeRequest,
+  refusalResponse,
+  socketRequest,
+} from "./fetch_handshake.ts";
+import { PlatformEngine } from "./platform_engine.ts";
 import { QNetworkProxy } from "./qnetwork_proxy.ts";
 import { QNetworkRequest } from "./qnetwork_request.ts";
 import { createServerSocket, QWebSocket, startServerSocket } from "./qwebsocket.ts";
@@ -47,6 +56,7 @@ import {
   type ListenTlsOptions,
   peerOf,
 } from "./transport/listen.ts";
+import { type PlatformUpgrade, upgradeRequest } from "./transport/platform_upgrade.ts";
 
 const CloseCode = QWebSocketProtocol.CloseCode;
 
@@ -223,6 +233,8 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   #maxMessageSize = DEFAULT_SERVER_MAX_MESSAGE_SIZE;
   #handshakes: Set<HandshakeTask> = new Set();
   #handshakeTasks: Set<Promise<void>> = new Set();
+  // handleRequest() upgrades whose platform socket has not opened yet.
+  #upgrades: Set<PlatformEngine> = new Set();
   #closingSockets: Set<Promise<void>> = new Set();
 
   /**
@@ -435,6 +447,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     this.#wake?.();
     for (const task of this.#handshakes) task.close();
     this.#handshakes.clear();
+    for (const engine of [...this.#upgrades]) engine.abort();
     const pending = this.#pending;
     this.#pending = [];
     for (const webSocket of pending) {
@@ -493,6 +506,165 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       throw new TypeError("Cannot handle connection: pass an accepted Deno.Conn");
     }
     this.#track(this.#upgrade(socket));
+  }
+
+  /**
+   * Answers a request that `Deno.serve`, `deno serve` or a hosted Deno
+   * runtime handed to the program, for hosts that give no listening socket
+   * (not in Qt). Call it from the handler for the requests of your WebSocket
+   * route, and return what it returns; route your own pages first.
+   *
+   * A request without `Upgrade: websocket` is answered
+   * `426 Upgrade Required` with a plain-text body saying so. An upgrade
+   * request goes through what a TCP client does: the checks of RFC 6455
+   * §4.2.1 (400, or 426 for another version), the pending queue (503), the
+   * origin check (`originAuthenticationRequired`, 403) and the subprotocol
+   * choice; each refusal dispatches `serverError` as on the TCP path. Then
+   * it is upgraded with `Deno.upgradeWebSocket`, and once the platform has
+   * sent the 101 and opened its socket (within the handshake timeout), the
+   * client joins the pending queue and `newConnection` fires. The server
+   * need not `listen()`; `close()` drops upgrades under way and the
+   * sockets still queued.
+   *
+   * A subprotocol offer without spaces (`chat,superchat`) works: qtws
+   * parses the offer itself, where `Deno.upgradeWebSocket` alone would
+   * answer 500.
+   *
+   * The sockets are `QWebSocket`s in the server role driven by the
+   * platform's WebSocket, which runs the protocol itself. What differs from
+   * a TCP client's socket:
+   * - frame events fire once per message, with `isLastFrame` true;
+   * - `maxAllowedIncomingMessageSize()` is checked on each message the
+   *   platform assembled (closing with 1009); the frame limit and
+   *   `outgoingFrameSize()` have no effect, and Deno itself refuses
+   *   messages of 64 MiB or more, dropping the connection;
+   * - `ping()` sends nothing and `pong` never fires: the Web API has no
+   *   ping. Deno pings a client silent for 15 s and drops it (code 1001,
+   *   `SocketTimeoutError`) if 15 s more pass without an answer;
+   * - `bytesToWrite()` is the platform's `bufferedAmount` (payload bytes,
+   *   no frame headers); `bytesWritten` reports it going down;
+   * - reading never pauses (`setReadBufferSize()` and the `readable`
+   *   stream's backpressure have no effect): messages a client sends while
+   *   queued are held, up to the message limit in all, beyond which it is
+   *   closed with 1009;
+   * - a peer that breaks the protocol is dropped by the platform without a
+   *   close frame: `closeCode()` is 1006 and `errorString()` has the
+   *   platform's reason;
+   * - `abort()` and an expired `closeTimeout()` report the end at once,
+   *   but the platform keeps the TCP connection until the peer answers the
+   *   close frame (or its idle timeout); `abort()` sends close code 1001;
+   * - `localAddress()` is `""` and `localPort()` 0; `peerAddress()` and
+   *   `peerPort()` come from `info.remoteAddr`, when given.
+   *
+   * @example A Deno.serve handler (run with `--allow-net=127.0.0.1:8000`)
+   * ```ts ignore
+   * import { QWebSocketServer } from "@qtws/websockets";
+   *
+   * const server = new QWebSocketServer("Echo", QWebSocketServer.SslMode.NonSecureMode);
+   * server.addEventListener("newConnection", () => {
+   *   const socket = server.nextPendingConnection()!;
+   *   socket.addEventListener("textMessageReceived", (e) => socket.sendTextMessage(e.message));
+   * });
+   * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, (request, info) => {
+   *   if (new URL(request.url).pathname === "/ws") return server.handleRequest(request, info);
+   *   return new Response("Connect a WebSocket to /ws\n");
+   * });
+   * ```
+   *
+   * @param request The request the handler received, its body unread.
+   * @param info The handler's second argument: gives `peerAddress()` and
+   *   `peerPort()`.
+   * @returns The response for the handler to return: the 101 of the
+   *   upgrade, or the refusal.
+   */
+  handleRequest(request: Request, info?: Deno.ServeHandlerInfo): Response {
+    if (!(request instanceof Request)) {
+      throw new TypeError(
+        "Cannot handle request: pass the Request that a Deno.serve handler received",
+      );
+    }
+    const peer = endpointOf(info);
+    let client: ClientRequest;
+    try {
+      client = readUpgradeRequest(request);
+    } catch (error) {
+      if (!(error instanceof HandshakeError)) {
+        // Deno: "Request closed" once a request was upgraded or answered.
+        throw new TypeError(
+          `Cannot handle request: it cannot be read (${messageOf(error)}); pass each request ` +
+            "to handleRequest() once, before it is upgraded or answered",
+          { cause: error },
+        );
+      }
+      return this.#refuseRequest(describeEndpoint(peer), {
+        error,
+        closeCode: CloseCode.CloseCodeProtocolError,
+      });
+    }
+    const refusal = this.#admit(client.origin);
+    if (refusal !== null) return this.#refuseRequest(describeEndpoint(peer), refusal);
+    // A place in the pending queue is reserved from here on.
+    const protocol = this.#chooseSubprotocol(client.protocols);
+    let upgrade: PlatformUpgrade;
+    try {
+      upgrade = upgradeRequest(request, { protocol, serverName: headerText(this.#serverName) });
+    } catch (error) {
+      this.#reserved--;
+      return this.#refuseRequest(describeEndpoint(peer), {
+        error: new HandshakeError(500, `Deno could not upgrade the request: ${messageOf(error)}`),
+        closeCode: CloseCode.CloseCodeBadOperation,
+      });
+    }
+    const url = new URL(request.url);
+    const maxFrameSize = this.#maxFrameSize;
+    const maxMessageSize = this.#maxMessageSize;
+    const made: { engine?: PlatformEngine } = {};
+    const webSocket = createServerSocket({
+      engine: (host) =>
+        made.engine = new PlatformEngine(upgrade.socket, { maxMessageSize, remote: peer }, host),
+      request: socketRequest(request),
+      origin: client.origin,
+      protocol,
+      resourceName: url.pathname + url.search,
+      maxFrameSize,
+      maxMessageSize,
+    });
+    this.#track(this.#awaitUpgrade(made.engine!, webSocket));
+    return upgrade.response;
+  }
+
+  // A request's client joins the pending queue once the platform has sent
+  // the 101 and opened its socket, within the handshake timeout (a Request
+  // not from Deno.serve, say, never opens).
+  async #awaitUpgrade(engine: PlatformEngine, webSocket: QWebSocket): Promise<void> {
+    this.#upgrades.add(engine);
+    const timeout = this.#handshakeTimeout;
+    const timer = timeout >= 0
+      ? setTimeout(() => engine.abort(), Math.min(timeout, MAX_TIMER_DELAY))
+      : undefined;
+    let open = false;
+    try {
+      open = await engine.opened;
+    } finally {
+      clearTimeout(timer);
+      this.#upgrades.delete(engine);
+    }
+    if (!open) {
+      this.#reserved--;
+      return;
+    }
+    this.#addPendingConnection(webSocket);
+  }
+
+  #refuseRequest(peer: string, refusal: Refusal): Response {
+    const { error } = refusal;
+    this.#fail(
+      refusal.closeCode,
+      `Refused the WebSocket handshake of ${peer} with ${error.status} ${
+        reasonPhrase(error.status)
+      }: ${error.message}`,
+    );
+    return refusalResponse(error, this.#serverName);
   }
 
   /**
