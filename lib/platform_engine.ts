@@ -170,7 +170,9 @@ export class PlatformEngine implements SocketEngine {
     this.#closeSent = true;
     this.start();
     this.#closePlatform(code, reason);
-    this.#notifyClosing();
+    // At once, as the stream engine does: the state is Closing when close()
+    // returns, even while earlier messages still wait in the backlog.
+    this.#notifyClosing(true);
     this.#armCloseTimer();
   }
 
@@ -386,11 +388,13 @@ export class PlatformEngine implements SocketEngine {
     else call();
   }
 
-  #notifyClosing(): void {
+  #notifyClosing(now = false): void {
     if (this.#closingNotified) return;
     this.#closingNotified = true;
     const host = this.#host;
-    this.#emit(() => host.closing(!this.#closeSent));
+    const byPeer = !this.#closeSent;
+    if (now) host.closing(byPeer);
+    else this.#emit(() => host.closing(byPeer));
   }
 
   #armCloseTimer(): void {
