@@ -215,9 +215,9 @@ export class RawClient {
     await this.send(encodeFrame(firstHeaderByte(fin, 0, opcode), payload, 0x37fa213d));
   }
 
-  async #fill(): Promise<boolean> {
+  async #fill(ms = WAIT_MS): Promise<boolean> {
     const chunk = new Uint8Array(65536);
-    const n = await within(this.#conn.read(chunk), "bytes from the server");
+    const n = await within(this.#conn.read(chunk), "bytes from the server", ms);
     if (n === null) return false;
     const next = new Uint8Array(this.#buffer.length + n);
     next.set(this.#buffer);
@@ -245,7 +245,9 @@ export class RawClient {
   }
 
   /** Reads one unmasked frame (a server's); `null` at the end of the stream. */
-  async readFrame(): Promise<{ opcode: number; fin: boolean; payload: Uint8Array } | null> {
+  async readFrame(
+    ms = WAIT_MS,
+  ): Promise<{ opcode: number; fin: boolean; payload: Uint8Array } | null> {
     for (;;) {
       const b = this.#buffer;
       if (b.length >= 2) {
@@ -270,7 +272,7 @@ export class RawClient {
           }
         }
       }
-      if (!(await this.#fill())) return null;
+      if (!(await this.#fill(ms))) return null;
     }
   }
 

@@ -361,3 +361,19 @@ Deno.test("handleRequest sockets: readable and for await deliver messages, cance
   await recorder.ended();
   assert.equal((await client.end()).code, 1000);
 });
+
+Deno.test("Deno's idle timeout on handleRequest sockets: a client silent for 15 s is pinged, and one that never answers is dropped after 30 s: 1001 and SocketTimeoutError", async () => {
+  await using edge = new EdgeServer();
+  const { raw, recorder } = await rawPair(edge);
+  try {
+    // Deno's default idleTimeout of 30 s: a ping at half of it.
+    const ping = await raw.readFrame(60_000);
+    assert.equal(ping?.opcode, OP.ping);
+    await within(recorder.disconnected, "the idle timeout", 60_000);
+    assert.equal(recorder.socket.closeCode(), CloseCode.CloseCodeGoingAway);
+    assert.equal(recorder.socket.error(), SocketError.SocketTimeoutError);
+    assert.deepEqual(recorder.errors, ["The connection failed: No response from ping frame."]);
+  } finally {
+    raw.close();
+  }
+});
