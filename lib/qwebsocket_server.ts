@@ -785,6 +785,12 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
         return;
       }
 
+      // Nothing is awaited from the checks to the queue: a client counts
+      // against maxPendingConnections only once it is queued, as in Qt, so a
+      // burst of handshakes is not refused while the application takes
+      // every socket at once. The accept value (an async digest) comes first.
+      const accept = await computeAcceptKey(request.key);
+      if (task.closed) return;
       const refusal = this.#admit(request.origin);
       if (refusal !== null) {
         await this.#refuseConnection(task, channel, refusal);
@@ -794,14 +800,15 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       let webSocket: QWebSocket | null = null;
       try {
         const protocol = this.#chooseSubprotocol(request.protocols);
-        const accept = await computeAcceptKey(request.key);
-        if (task.closed) return;
-        await channel.write(buildAcceptResponse({
+        // Not awaited: Deno performs a connection's writes in call order, so
+        // the socket's own writes follow the 101 (Qt buffers it the same way).
+        channel.write(buildAcceptResponse({
           accept,
           protocol,
           serverName: this.#serverName,
-        }));
-        if (task.closed) return;
+        })).catch(() => {
+          // The client left; its socket finds out when it reads.
+        });
         task.settle();
         webSocket = this.#serverSocket(channel, request, protocol, parser.leftover(), conn);
       } finally {

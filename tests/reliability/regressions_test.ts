@@ -6,8 +6,18 @@
  */
 
 import assert from "node:assert/strict";
+import { QWebSocketServer } from "../../mod.ts";
 import { HandshakeError, HeaderList, validateServerResponse } from "../../lib/protocol/mod.ts";
 import { acceptFor } from "./_heads.ts";
+import {
+  headEnd,
+  RawPeer,
+  requestBytes,
+  sleep,
+  startEchoServer,
+  statusOf,
+  within,
+} from "./_live.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
@@ -34,4 +44,63 @@ Deno.test("4.1 client handshake: a 101 over any HTTP version before 1.1 (HTTP/0.
     { key: KEY, protocols: [] },
   );
   assert.equal(ok.status, 101);
+});
+
+// Found by bench/load_10k.ts: a place in the pending queue was reserved
+// before the accept value was computed and the 101 written, so more than
+// maxPendingConnections handshakes in flight at once (200 here, against the
+// default 30) got 503 even though the application took every socket at once.
+Deno.test("Qt QWebSocketServer::maxPendingConnections counts queued sockets only: a burst of 200 handshakes is accepted when the application takes each at once", async () => {
+  const server = startEchoServer();
+  try {
+    assert.equal(server.server.maxPendingConnections(), 30);
+    const peers = await Promise.all(
+      Array.from({ length: 200 }, () => RawPeer.connect(server.port)),
+    );
+    try {
+      await Promise.all(peers.map((peer) => peer.write(requestBytes(KEY))));
+      const statuses = await Promise.all(
+        peers.map(async (peer) =>
+          statusOf(await peer.waitFor((b) => headEnd(b) !== -1, "the answer"))
+        ),
+      );
+      assert.deepEqual(statuses.filter((s) => s !== 101), [], "every handshake was accepted");
+      await within(
+        (async () => {
+          while (server.sockets.length < 200) await sleep(10);
+        })(),
+        "all 200 sockets to reach the application",
+      );
+    } finally {
+      await Promise.all(peers.map((peer) => peer.close()));
+    }
+  } finally {
+    await server.dispose();
+  }
+});
+
+Deno.test("Qt QWebSocketServer::maxPendingConnections still refuses with 503 once that many sockets wait untaken", async () => {
+  const server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+  server.setMaxPendingConnections(5);
+  server.addEventListener("serverError", () => {});
+  assert.ok(server.listen("127.0.0.1", 0));
+  const peers = await Promise.all(
+    Array.from({ length: 20 }, () => RawPeer.connect(server.serverPort())),
+  );
+  try {
+    await Promise.all(peers.map((peer) => peer.write(requestBytes(KEY))));
+    const statuses = await Promise.all(
+      peers.map(async (peer) =>
+        statusOf(await peer.waitFor((b) => headEnd(b) !== -1, "the answer"))
+      ),
+    );
+    assert.equal(statuses.filter((s) => s === 101).length, 5);
+    assert.equal(statuses.filter((s) => s === 503).length, 15);
+    let queued = 0;
+    while (server.nextPendingConnection() !== null) queued++;
+    assert.equal(queued, 5, "never more than maxPendingConnections wait");
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+    await server[Symbol.asyncDispose]();
+  }
 });
