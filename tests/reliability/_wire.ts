@@ -113,6 +113,14 @@ export function isSendableCloseCode(code: number): boolean {
     (code >= 3000 && code <= 4999);
 }
 
+/**
+ * Valid UTF-8 as text, a leading U+FEFF kept: it is part of the message, not
+ * a byte-order mark to strip (RFC 6455 §5.6 text is plain UTF-8).
+ */
+export function utf8Text(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+}
+
 /** Whether `bytes` is complete, valid UTF-8. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   try {
@@ -325,7 +333,7 @@ export function referenceReceive(
       if (!isValidUtf8(reason)) return fail(1007);
       return {
         events,
-        outcome: { kind: "closed", code, reason: new TextDecoder().decode(reason) },
+        outcome: { kind: "closed", code, reason: utf8Text(reason) },
       };
     } else {
       parts.push(payload);
@@ -336,9 +344,7 @@ export function referenceReceive(
       if (fin) {
         const all = concat(parts);
         events.push(
-          type === 1
-            ? { kind: "text", data: new TextDecoder().decode(all) }
-            : { kind: "binary", data: all },
+          type === 1 ? { kind: "text", data: utf8Text(all) } : { kind: "binary", data: all },
         );
         type = 0;
         parts = [];

@@ -12,7 +12,7 @@ import { parseClosePayload, WebSocketProtocolError } from "../../lib/protocol/mo
 import { fuzzPlan } from "./_fuzz_config.ts";
 import { Prng } from "./_prng.ts";
 import { randomText } from "./_streams.ts";
-import { closePayload, hex, isSendableCloseCode, isValidUtf8 } from "./_wire.ts";
+import { closePayload, hex, isSendableCloseCode, isValidUtf8, utf8Text } from "./_wire.ts";
 
 function reference(payload: Uint8Array): { code: number; reason: string } | number {
   if (payload.length === 0) return { code: 1005, reason: "" };
@@ -21,7 +21,7 @@ function reference(payload: Uint8Array): { code: number; reason: string } | numb
   if (!isSendableCloseCode(code)) return 1002;
   const reason = payload.subarray(2);
   if (!isValidUtf8(reason)) return 1007;
-  return { code, reason: new TextDecoder().decode(reason) };
+  return { code, reason: utf8Text(reason) };
 }
 
 Deno.test("5.5.1 7.4 fuzz close payloads: the code and reason, 1002 or 1007, nothing else", () => {

@@ -31,7 +31,7 @@ import {
 } from "./_live.ts";
 import { Prng } from "./_prng.ts";
 import { fuzzStream } from "./_streams.ts";
-import { hex, referenceReceive } from "./_wire.ts";
+import { hex, referenceReceive, utf8Text } from "./_wire.ts";
 
 const LIMITS = { maxFrameSize: 1000, maxMessageSize: 3000 };
 const BATCH = 8;
@@ -117,7 +117,7 @@ async function hostileFrames(rng: Prng, server: EchoServer, hint: string): Promi
           at += p.length;
         }
         got.push(
-          type === 1 ? `text:${new TextDecoder().decode(all)}` : `binary:${hex(all)}:${all.length}`,
+          type === 1 ? `text:${utf8Text(all)}` : `binary:${hex(all)}:${all.length}`,
         );
         parts = [];
         type = 0;
