@@ -70,6 +70,10 @@ export { QAbstractSocket } from "./lib/protocol/qabstract_socket.ts";
 export { QMaskGenerator } from "./lib/protocol/qmask_generator.ts";
 export { QNetworkRequest } from "./lib/qnetwork_request.ts";
 export { QWebSocketHandshakeOptions } from "./lib/qwebsocket_handshake_options.ts";
+export type {
+  PerMessageDeflateOptions,
+  PerMessageDeflateParameters,
+} from "./lib/protocol/permessage_deflate_params.ts";
 export { QWebSocketCorsAuthenticator } from "./lib/qwebsocket_cors_authenticator.ts";
 export { QAuthenticator } from "./lib/qauthenticator.ts";
 export { QNetworkProxy } from "./lib/qnetwork_proxy.ts";

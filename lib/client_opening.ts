@@ -9,6 +9,12 @@ import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import { HandshakeError } from "./protocol/errors.ts";
 import { type HeaderList, HttpHeadParser } from "./protocol/http_head.ts";
 import { buildClientRequest, validateServerResponse } from "./protocol/client_handshake.ts";
+import {
+  acceptPerMessageDeflateResponse,
+  formatPerMessageDeflateOffer,
+  type PerMessageDeflateOptions,
+  type PerMessageDeflateParameters,
+} from "./protocol/permessage_deflate_params.ts";
 import type { ByteChannel } from "./transport/byte_channel.ts";
 import {
   type CertificateProblem,
@@ -62,8 +68,13 @@ export interface OpeningParams {
   origin: string;
   /** Subprotocols to offer. */
   protocols: string[];
-  /** A raw `Sec-WebSocket-Extensions` offer, or `""`. */
+  /** A raw `Sec-WebSocket-Extensions` offer, or `""`; unused when {@linkcode perMessageDeflate} is set. */
   extensions: string;
+  /**
+   * Offer permessage-deflate with these settings (RFC 7692), and check the
+   * server's answer against them; `null` or absent: no offer.
+   */
+  perMessageDeflate?: PerMessageDeflateOptions | null;
   /** TLS settings for wss:. */
   tls: TlsOptions;
   /** A proxy tunnel, or `null`. */
@@ -84,6 +95,8 @@ export interface OpeningResult {
   protocol: string;
   /** The server's `Sec-WebSocket-Extensions`, or `""`. */
   extensions: string;
+  /** What the server agreed to for permessage-deflate, or `null` when it declined or none was offered. */
+  perMessageDeflate: PerMessageDeflateParameters | null;
   /** The response headers. */
   headers: HeaderList;
   /** The negotiated ALPN protocol, for TLS. */
@@ -148,6 +161,8 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === "" ? defaultPort(url) : Number(url.port);
 
+  const deflate = params.perMessageDeflate ?? null;
+  const offer = deflate !== null ? formatPerMessageDeflateOffer(deflate) : params.extensions;
   let request;
   try {
     const headers = params.headers.filter(([name]) =>
@@ -158,7 +173,7 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
       url,
       origin: params.origin === "" ? undefined : params.origin,
       protocols: params.protocols,
-      extensions: params.extensions === "" ? undefined : params.extensions,
+      extensions: offer === "" ? undefined : offer,
       headers,
     });
   } catch (error) {
@@ -228,8 +243,12 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
       key: request.key,
       // What was offered, including a Sec-WebSocket-Protocol request header.
       protocols: request.protocols,
-      extensions: params.extensions === "" ? undefined : params.extensions,
+      extensions: offer === "" ? undefined : offer,
     });
+    // RFC 7692 §5: an answer that is invalid or was not offered fails the connection.
+    const agreed = deflate !== null
+      ? acceptPerMessageDeflateResponse(result.extensions, deflate)
+      : null;
     signal.throwIfAborted();
     return {
       kind: "open",
@@ -238,6 +257,7 @@ async function attemptOnce(params: OpeningParams, authorization: string | null):
         leftover: parser.leftover(),
         protocol: result.protocol,
         extensions: result.extensions,
+        perMessageDeflate: agreed,
         headers: result.headers,
         alpnProtocol,
       },

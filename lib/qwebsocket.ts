@@ -6,6 +6,8 @@
  */
 
 import { type Credentials, OpeningError, runOpening } from "./client_opening.ts";
+import { PerMessageDeflateCodec } from "./deflate/permessage_deflate_codec.ts";
+import { rawZlibAvailable } from "./deflate/raw_zlib.ts";
 import {
   type AlertEvent,
   AuthenticationRequiredEvent,
@@ -27,6 +29,7 @@ import { MAX_OUTGOING_FRAME_SIZE } from "./protocol/connection.ts";
 import { DEFAULT_OUTGOING_FRAME_SIZE } from "./protocol/frame_encoder.ts";
 import { MAX_FRAME_SIZE } from "./protocol/frame_parser.ts";
 import { MAX_MESSAGE_SIZE } from "./protocol/message_assembler.ts";
+import type { PerMessageDeflateParameters } from "./protocol/permessage_deflate_params.ts";
 import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import type { QMaskGenerator } from "./protocol/qmask_generator.ts";
 import { isValidCloseCode, QWebSocketProtocol } from "./protocol/qwebsocket_protocol.ts";
@@ -114,6 +117,8 @@ export interface ServerSocketInit {
   resourceName: string;
   maxFrameSize: number;
   maxMessageSize: number;
+  /** What was agreed for permessage-deflate, or `null`/absent. */
+  perMessageDeflate?: PerMessageDeflateParameters | null;
 }
 
 let initServerSocket: (socket: QWebSocket, init: ServerSocketInit) => void;
@@ -212,6 +217,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #options: QWebSocketHandshakeOptions = new QWebSocketHandshakeOptions();
   #resourceName = "";
   #subprotocol = "";
+  #perMessageDeflate: PerMessageDeflateParameters | null = null;
   #closeCode: number = QWebSocketProtocol.CloseCode.CloseCodeNormal;
   #closeReason = "";
 
@@ -387,6 +393,10 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           origin: this.#origin,
           protocols: this.#options.subprotocols(),
           extensions: "",
+          // Without a synchronous node:zlib (another runtime), nothing is offered.
+          perMessageDeflate: this.#options.perMessageDeflateEnabled() && rawZlibAvailable()
+            ? this.#options.perMessageDeflateOptions()
+            : null,
           tls: this.#tlsOptions(),
           tunnel,
           signal: controller.signal,
@@ -400,6 +410,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         this.#disarmOpenTimer();
         this.#sslConfiguration.setNextNegotiatedProtocol(result.alpnProtocol ?? "");
         this.#subprotocol = result.protocol;
+        const agreed = result.perMessageDeflate;
+        this.#perMessageDeflate = agreed;
         const engine = new StreamEngine(result.channel, {
           role: "client",
           maxFrameSize: this.#maxFrameSize,
@@ -409,6 +421,11 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           leftover: result.leftover,
           closeTimeout: this.#closeTimeout,
           readBufferSize: this.#readBufferSize,
+          codec: agreed === null ? null : new PerMessageDeflateCodec(
+            "client",
+            agreed,
+            this.#options.perMessageDeflateOptions(),
+          ),
         }, this.#engineHost());
         this.#attach(engine);
         this.#setState(State.ConnectedState);
@@ -589,6 +606,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#request = init.request;
     this.#origin = init.origin;
     this.#subprotocol = init.protocol;
+    this.#perMessageDeflate = init.perMessageDeflate ?? null;
     this.#resourceName = init.resourceName;
     this.#maxFrameSize = init.maxFrameSize;
     this.#maxMessageSize = init.maxMessageSize;
@@ -897,6 +915,31 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   /** Returns the subprotocol the server chose, or `""`. */
   subprotocol(): string {
     return this.#subprotocol;
+  }
+
+  /**
+   * What was agreed for permessage-deflate compression (RFC 7692) in the
+   * opening handshake of the current (or last) connection, or `null` when its
+   * messages go uncompressed: compression was not offered or was declined, or
+   * no connection was opened yet. The window sizes are the effective ones: 15
+   * where none was negotiated. Not in Qt, whose WebSockets have no extensions.
+   *
+   * @example See whether the server agreed to compress
+   * ```ts ignore
+   * import { QWebSocket } from "@qtws/websockets";
+   *
+   * const socket = new QWebSocket();
+   * socket.addEventListener("connected", () => {
+   *   const deflate = socket.perMessageDeflate();
+   *   console.log(deflate === null ? "uncompressed" : `compressed, window 2^${deflate.serverMaxWindowBits}`);
+   * });
+   * socket.open("ws://127.0.0.1:1234");
+   * ```
+   *
+   * @returns The agreed parameters, or `null`.
+   */
+  perMessageDeflate(): PerMessageDeflateParameters | null {
+    return this.#perMessageDeflate;
   }
 
   /** Returns the handshake options used to open this socket. */
@@ -1284,6 +1327,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     this.#error = SocketError.UnknownSocketError;
     this.#errorString = "";
     this.#subprotocol = "";
+    this.#perMessageDeflate = null;
     this.#closeCode = QWebSocketProtocol.CloseCode.CloseCodeNormal;
     this.#closeReason = "";
     this.#resourceName = "";

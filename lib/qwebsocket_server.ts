@@ -15,9 +15,17 @@ import {
   type SslErrorEvent,
   type SslErrorsEvent,
 } from "./events.ts";
+import { PerMessageDeflateCodec } from "./deflate/permessage_deflate_codec.ts";
+import { rawZlibAvailable } from "./deflate/raw_zlib.ts";
 import { computeAcceptKey } from "./protocol/accept_key.ts";
 import { HandshakeError } from "./protocol/errors.ts";
 import { type HttpHead, HttpHeadParser, reasonPhrase } from "./protocol/http_head.ts";
+import {
+  checkPerMessageDeflateOptions,
+  negotiatePerMessageDeflate,
+  type PerMessageDeflateAcceptance,
+  type PerMessageDeflateOptions,
+} from "./protocol/permessage_deflate_params.ts";
 import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import { QWebSocketProtocol } from "./protocol/qwebsocket_protocol.ts";
 import {
@@ -225,6 +233,8 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   #maxPending = 30;
   #handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
   #supportedSubprotocols: string[] = [];
+  #deflateEnabled = false;
+  #deflateOptions: PerMessageDeflateOptions = Object.freeze({});
   #sslConfiguration: QSslConfiguration = QSslConfiguration.defaultConfiguration();
   #proxy: QNetworkProxy = new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
   #error: QWebSocketProtocol.CloseCode = CloseCode.CloseCodeNormal;
@@ -800,17 +810,26 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       let webSocket: QWebSocket | null = null;
       try {
         const protocol = this.#chooseSubprotocol(request.protocols);
+        const deflate = this.#negotiateDeflate(request.extensions);
         // Not awaited: Deno performs a connection's writes in call order, so
         // the socket's own writes follow the 101 (Qt buffers it the same way).
         channel.write(buildAcceptResponse({
           accept,
           protocol,
+          extensions: deflate?.response,
           serverName: this.#serverName,
         })).catch(() => {
           // The client left; its socket finds out when it reads.
         });
         task.settle();
-        webSocket = this.#serverSocket(channel, request, protocol, parser.leftover(), conn);
+        webSocket = this.#serverSocket(
+          channel,
+          request,
+          protocol,
+          deflate,
+          parser.leftover(),
+          conn,
+        );
       } finally {
         if (webSocket === null) this.#reserved--;
       }
@@ -877,10 +896,17 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     this.dispatchEvent(new Event("newConnection"));
   }
 
+  // RFC 7692 §5: the first acceptable permessage-deflate offer, when enabled.
+  #negotiateDeflate(offers: string): PerMessageDeflateAcceptance | null {
+    if (!this.#deflateEnabled || offers === "" || !rawZlibAvailable()) return null;
+    return negotiatePerMessageDeflate(offers, this.#deflateOptions);
+  }
+
   #serverSocket(
     channel: ByteChannel,
     request: ClientRequest,
     protocol: string,
+    deflate: PerMessageDeflateAcceptance | null,
     leftover: Uint8Array,
     conn: Deno.Conn,
   ): QWebSocket {
@@ -901,6 +927,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     }
     const maxFrameSize = this.#maxFrameSize;
     const maxMessageSize = this.#maxMessageSize;
+    const deflateOptions = this.#deflateOptions;
     return createServerSocket({
       engine: (host) =>
         new StreamEngine(channel, {
@@ -910,6 +937,9 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
           outgoingFrameSize: DEFAULT_OUTGOING_FRAME_SIZE,
           maskGenerator: null,
           leftover,
+          codec: deflate === null
+            ? null
+            : new PerMessageDeflateCodec("server", deflate.parameters, deflateOptions),
         }, host),
       request: networkRequest,
       origin: request.origin,
@@ -917,6 +947,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       resourceName: url.pathname + url.search,
       maxFrameSize,
       maxMessageSize,
+      perMessageDeflate: deflate?.parameters ?? null,
     });
   }
 
@@ -1142,6 +1173,87 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       throw new TypeError("Cannot set supported subprotocols: pass an array of strings");
     }
     this.#supportedSubprotocols = [...protocols];
+  }
+
+  /**
+   * Whether this server accepts permessage-deflate compression (RFC 7692).
+   * Not in Qt, whose WebSockets have no extensions.
+   *
+   * @returns `false` (the default) unless enabled.
+   */
+  perMessageDeflateEnabled(): boolean {
+    return this.#deflateEnabled;
+  }
+
+  /**
+   * Accepts permessage-deflate compression (RFC 7692) from clients that offer
+   * it (browsers do), or not. Off by default, as in Node's `ws`: each
+   * compressing connection holds zlib state (up to about 300 KiB with the
+   * default 32 KiB windows and context takeover; see
+   * `setPerMessageDeflateOptions()` and docs/permessage-deflate.md). The
+   * first acceptable offer of a client is taken; invalid offers are declined.
+   * Applies to handshakes that start afterwards; `handleRequest()` upgrades
+   * through `Deno.upgradeWebSocket`, which never compresses. A socket reports
+   * what was agreed with `perMessageDeflate()`. Not in Qt.
+   *
+   * @example A server that compresses for browsers
+   * ```ts ignore
+   * import { QWebSocketServer } from "@qtws/websockets";
+   *
+   * const server = new QWebSocketServer("chat", QWebSocketServer.SslMode.NonSecureMode);
+   * server.setPerMessageDeflateEnabled(true);
+   * server.listen("127.0.0.1", 1234);
+   * ```
+   *
+   * @param enabled Whether to accept it.
+   */
+  setPerMessageDeflateEnabled(enabled: boolean): void {
+    if (typeof enabled !== "boolean") {
+      throw new TypeError("Cannot setPerMessageDeflateEnabled: pass true or false");
+    }
+    this.#deflateEnabled = enabled;
+  }
+
+  /**
+   * The permessage-deflate settings of this server. Not in Qt.
+   *
+   * @returns A frozen copy; `{}` unless set.
+   */
+  perMessageDeflateOptions(): PerMessageDeflateOptions {
+    return this.#deflateOptions;
+  }
+
+  /**
+   * Sets how this server answers permessage-deflate offers and compresses:
+   * `serverNoContextTakeover` (compress each message on its own: connections
+   * then share one compressor and hold none of their own) and
+   * `serverMaxWindowBits` bound what it keeps for sending;
+   * `clientNoContextTakeover` and `clientMaxWindowBits` ask the client to do
+   * the same, which bounds what this server keeps to inflate (a client that
+   * cannot be limited is not compressed with); `threshold`, `level` and
+   * `memLevel` tune the compressor. Not in Qt.
+   *
+   * @example Least memory per connection
+   * ```ts
+   * import { QWebSocketServer } from "@qtws/websockets";
+   * import assert from "node:assert/strict";
+   *
+   * const server = new QWebSocketServer("chat", QWebSocketServer.SslMode.NonSecureMode);
+   * server.setPerMessageDeflateEnabled(true);
+   * server.setPerMessageDeflateOptions({
+   *   serverNoContextTakeover: true,
+   *   clientNoContextTakeover: true,
+   *   clientMaxWindowBits: 10,
+   * });
+   * assert.equal(server.perMessageDeflateOptions().clientMaxWindowBits, 10);
+   * ```
+   *
+   * @param options The settings; window bits 8–15, level 0–9, memLevel 1–9.
+   * @throws {TypeError} When `options` is not an object or a flag is not a boolean.
+   * @throws {RangeError} When a number is out of range.
+   */
+  setPerMessageDeflateOptions(options: PerMessageDeflateOptions): void {
+    this.#deflateOptions = checkPerMessageDeflateOptions(options);
   }
 
   /**

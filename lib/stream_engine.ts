@@ -9,6 +9,7 @@
 
 import { WebSocketConnection } from "./protocol/connection.ts";
 import type { WebSocketProtocolError } from "./protocol/errors.ts";
+import type { MessageCodec } from "./protocol/message_codec.ts";
 import type { Role } from "./protocol/frame_parser.ts";
 import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import type { QMaskGenerator } from "./protocol/qmask_generator.ts";
@@ -47,6 +48,11 @@ export interface StreamEngineOptions extends EngineLimits {
   closeTimeout?: number;
   /** Caps the size of each socket read (0: no cap). */
   readBufferSize?: number;
+  /**
+   * The negotiated permessage-deflate codec, or `null`. The engine owns it
+   * and closes it (freeing its zlib memory) once the connection has ended.
+   */
+  codec?: MessageCodec | null;
 }
 
 /**
@@ -56,6 +62,7 @@ export class StreamEngine implements SocketEngine {
   readonly #channel: ByteChannel;
   readonly #host: EngineHost;
   readonly #conn: WebSocketConnection;
+  readonly #codec: MessageCodec | null;
   #leftover: Uint8Array | null;
   #closeTimeout: number;
 
@@ -98,12 +105,14 @@ export class StreamEngine implements SocketEngine {
       : null;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     if (options.readBufferSize) channel.setReadLimit(options.readBufferSize);
+    this.#codec = options.codec ?? null;
     this.#conn = new WebSocketConnection({
       role: options.role,
       maxFrameSize: options.maxFrameSize,
       maxMessageSize: options.maxMessageSize,
       outgoingFrameSize: options.outgoingFrameSize,
       maskGenerator: options.maskGenerator,
+      codec: this.#codec,
     }, {
       textFrame: (frame, isLast) => host.textFrame(frame, isLast),
       binaryFrame: (frame, isLast) => host.binaryFrame(frame, isLast),
@@ -500,6 +509,8 @@ export class StreamEngine implements SocketEngine {
     // Report only once the pending read and write have settled, so nothing of
     // this connection is still running when `disconnected` is dispatched.
     Promise.allSettled([readLoop, writeLoop]).then(() => {
+      // Nothing reads or writes any more: the codec's zlib memory can go.
+      this.#codec?.close();
       if (!this.#inputDone) {
         this.#inputDone = true;
         host.readFinished();

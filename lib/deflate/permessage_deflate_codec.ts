@@ -19,6 +19,8 @@ import { type DeflateSettings, RawZlib, ZlibDataError } from "./raw_zlib.ts";
 // RFC 7692 §7.2.2: the receiver appends the empty stored block's tail that
 // the sender stripped.
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+// An empty DEFLATE block with no compression, less that tail (§7.2.3.6).
+const EMPTY_BLOCK = new Uint8Array([0x00]);
 
 const DEFAULT_LEVEL = 6;
 const DEFAULT_MEM_LEVEL = 8;
@@ -134,7 +136,12 @@ export class PerMessageDeflateCodec implements MessageCodec {
     } else {
       output = (this.#deflater ??= RawZlib.deflater(this.#sendSettings)).deflate(message);
     }
-    // A sync flush always ends with an empty stored block: 00 00 ff ff.
+    // With nothing pending since the last flush (an empty message after
+    // another one), zlib writes no flush block at all. An empty payload would
+    // not inflate (the appended tail alone is a broken stored block), so send
+    // the empty block that RFC 7692 §7.2.3.6 describes: 00.
+    if (output.length === 0) return EMPTY_BLOCK;
+    // Otherwise a sync flush ends with an empty stored block: 00 00 ff ff.
     return output.subarray(0, output.length - TAIL.length);
   }
 

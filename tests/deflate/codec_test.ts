@@ -142,6 +142,25 @@ Deno.test("RFC 7692 §7.2.3.6: the empty message compresses to 00 and 00 inflate
   });
 });
 
+Deno.test("RFC 7692 §7.2.3.6: consecutive empty messages with context takeover are each sent as 00", () => {
+  withCodec("client", {}, (codec) => {
+    // A strict receiver: a raw inflater fed payload + 00 00 ff ff, as python-websockets does.
+    const inflater = RawZlib.inflater(15);
+    try {
+      for (const message of [new Uint8Array(0), new Uint8Array(0), HELLO, new Uint8Array(0)]) {
+        const payload = codec.compress(message).slice();
+        if (message.length === 0) assert.equal(hex(payload), "00");
+        let out = 0;
+        const wire = new Uint8Array([...payload, 0x00, 0x00, 0xff, 0xff]);
+        inflater.inflate(wire, (chunk) => (out += chunk.length));
+        assert.equal(out, message.length);
+      }
+    } finally {
+      inflater.close();
+    }
+  });
+});
+
 Deno.test("RFC 7692 §7.2.2: an empty compressed payload is the empty message and leaves the stream intact", () => {
   withCodec("client", {}, (codec) => {
     assert.equal(inflate(codec).length, 0);
