@@ -852,7 +852,10 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
    * with `this.#reserved--`.
    */
   #admit(origin: string): Refusal | null {
-    if (this.#pending.length + this.#reserved >= this.#maxPending) {
+    // Only queued sockets count, as in Qt: upgrades still in flight do not,
+    // or a burst the application takes at once would be refused. (Through
+    // handleRequest, the queue can overfill by the upgrades in flight.)
+    if (this.#pending.length >= this.#maxPending) {
       return {
         error: new HandshakeError(
           503,

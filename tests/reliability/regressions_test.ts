@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { QWebSocketServer } from "../../mod.ts";
+import { type QWebSocket, QWebSocketServer } from "../../mod.ts";
 import { HandshakeError, HeaderList, validateServerResponse } from "../../lib/protocol/mod.ts";
 import { acceptFor } from "./_heads.ts";
 import {
@@ -101,6 +101,50 @@ Deno.test("Qt QWebSocketServer::maxPendingConnections still refuses with 503 onc
     assert.equal(queued, 5, "never more than maxPendingConnections wait");
   } finally {
     await Promise.all(peers.map((peer) => peer.close()));
+    await server[Symbol.asyncDispose]();
+  }
+});
+
+// Found next to the one above: handleRequest() held a place in the pending
+// queue from the request until Deno opened the socket, so a burst of more
+// than maxPendingConnections upgrades through Deno.serve got 503 although the
+// application took every socket at once (140 of 200 refused).
+Deno.test("Qt QWebSocketServer::maxPendingConnections with handleRequest: a burst of 200 upgrades through Deno.serve is accepted when the application takes each at once", async () => {
+  const server = new QWebSocketServer("", QWebSocketServer.SslMode.NonSecureMode);
+  server.addEventListener("serverError", () => {});
+  const taken: QWebSocket[] = [];
+  server.addEventListener("newConnection", () => {
+    for (let s = server.nextPendingConnection(); s !== null; s = server.nextPendingConnection()) {
+      taken.push(s);
+    }
+  });
+  const ac = new AbortController();
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    (request, info) => server.handleRequest(request, info),
+  );
+  const peers = await Promise.all(
+    Array.from({ length: 200 }, () => RawPeer.connect(http.addr.port)),
+  );
+  try {
+    await Promise.all(peers.map((peer) => peer.write(requestBytes(KEY))));
+    const statuses = await Promise.all(
+      peers.map(async (peer) =>
+        statusOf(await peer.waitFor((b) => headEnd(b) !== -1, "the answer"))
+      ),
+    );
+    assert.deepEqual(statuses.filter((s) => s !== 101), [], "every upgrade was accepted");
+    await within(
+      (async () => {
+        while (taken.length < 200) await sleep(10);
+      })(),
+      "all 200 sockets to reach the application",
+    );
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+    for (const socket of taken) socket.abort();
+    ac.abort();
+    await http.finished;
     await server[Symbol.asyncDispose]();
   }
 });
