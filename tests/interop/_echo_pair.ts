@@ -59,6 +59,10 @@ export interface PairOptions {
   peerDies?: boolean;
   /** For wss: our client's configuration (trusting the test CA) and our server's. */
   tls?: { client: QSslConfiguration; server: QSslConfiguration };
+  /** Adjusts our client's handshake options (tests/deflate/ sets permessage-deflate). */
+  configureClient?: (options: QWebSocketHandshakeOptions) => void;
+  /** Adjusts our server before it listens (tests/deflate/ enables permessage-deflate). */
+  configureServer?: (server: QWebSocketServer) => void;
 }
 
 /** The usual subprotocol setup: the client prefers v2, the server has v1 and v3. */
@@ -127,6 +131,7 @@ export async function ourClientAgainstPeerServer(
       if (options.tls !== undefined) socket.setSslConfiguration(options.tls.client);
       const handshake = new QWebSocketHandshakeOptions();
       handshake.setSubprotocols(offered);
+      options.configureClient?.(handshake);
       socket.open(`${server.url}${path}`, handshake);
       try {
         await opened(socket);
@@ -246,6 +251,7 @@ export async function peerClientAgainstOurServer(
   );
   if (options.tls !== undefined) server.setSslConfiguration(options.tls.server);
   server.setSupportedSubprotocols(options.supported);
+  options.configureServer?.(server);
   const origins: string[] = [];
   server.addEventListener("originAuthenticationRequired", (e) => {
     origins.push(e.authenticator.origin());
