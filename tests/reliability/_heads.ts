@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { HttpHead } from "../../lib/protocol/mod.ts";
 import type { Prng } from "./_prng.ts";
 
 /** A base64 `Sec-WebSocket-Key` of 16 random bytes. */
@@ -207,4 +208,52 @@ export function mutateHeadBytes(rng: Prng, input: Uint8Array): Uint8Array {
     bytes = joined;
   }
   return bytes;
+}
+
+/** A valid 101 response and the subprotocols the client offered. */
+export interface ResponsePlan {
+  lines: string[];
+  offered: string[];
+}
+
+/** A valid `101 Switching Protocols` for `key`, with the variation real servers show. */
+export async function generateResponse(rng: Prng, key: string): Promise<ResponsePlan> {
+  const offered = rng.chance(0.5) ? ["chat", "v2"] : [];
+  const lines = [
+    rng.pick([
+      "HTTP/1.1 101 Switching Protocols",
+      "HTTP/1.1 101",
+      "HTTP/1.1 101 OK",
+      "HTTP/2.0 101 x",
+    ]),
+    `${rng.pick(["Upgrade", "upgrade"])}: ${rng.pick(["websocket", "WebSocket"])}`,
+    `Connection: ${rng.pick(["Upgrade", "upgrade", "keep-alive, Upgrade"])}`,
+    `Sec-WebSocket-Accept: ${await acceptFor(key)}`,
+  ];
+  if (offered.length > 0 && rng.chance(0.7)) {
+    lines.push(`Sec-WebSocket-Protocol: ${rng.pick(offered)}`);
+  }
+  if (rng.chance(0.3)) lines.push("Server: fuzz");
+  return { lines, offered };
+}
+
+/** RFC 6455 §4.1, from the client's side: whether a client must accept this response. */
+export async function referenceVerdict(
+  head: HttpHead,
+  key: string,
+  offered: readonly string[],
+): Promise<{ ok: true; protocol: string } | { ok: false; status: number }> {
+  const m = /^HTTP\/(\d)\.(\d) (\d{3})(?: .*)?$/.exec(head.startLine);
+  if (m === null) return { ok: false, status: 0 };
+  const status = Number(m[3]);
+  if (status !== 101) return { ok: false, status };
+  if (m[1] === "0" || (m[1] === "1" && m[2] === "0")) return { ok: false, status: 101 };
+  const h = head.headers;
+  if (!h.tokens("upgrade").includes("websocket")) return { ok: false, status: 101 };
+  if (!h.tokens("connection").includes("upgrade")) return { ok: false, status: 101 };
+  if (h.get("sec-websocket-accept") !== await acceptFor(key)) return { ok: false, status: 101 };
+  const protocol = h.get("sec-websocket-protocol") ?? "";
+  if (protocol !== "" && !offered.includes(protocol)) return { ok: false, status: 101 };
+  if (h.tokens("sec-websocket-extensions").length > 0) return { ok: false, status: 101 };
+  return { ok: true, protocol };
 }

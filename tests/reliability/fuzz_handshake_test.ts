@@ -19,12 +19,13 @@ import {
 } from "../../lib/protocol/mod.ts";
 import { fuzzPlan } from "./_fuzz_config.ts";
 import {
-  acceptFor,
   generateRequest,
+  generateResponse,
   headBytes,
   KNOWN_REQUEST_MUTATIONS,
   mutateHeadBytes,
   randomKey,
+  referenceVerdict,
 } from "./_heads.ts";
 import { Prng } from "./_prng.ts";
 import { concat, hex } from "./_wire.ts";
@@ -145,52 +146,6 @@ Deno.test("4.2.1 fuzz server handshake: every request gives a ClientRequest, 400
   }
   for (const status of [400, 426, 431]) assert.ok((statuses.get(status) ?? 0) > 0, `no ${status}`);
 });
-
-interface ResponsePlan {
-  lines: string[];
-  offered: string[];
-}
-
-async function generateResponse(rng: Prng, key: string): Promise<ResponsePlan> {
-  const offered = rng.chance(0.5) ? ["chat", "v2"] : [];
-  const lines = [
-    rng.pick([
-      "HTTP/1.1 101 Switching Protocols",
-      "HTTP/1.1 101",
-      "HTTP/1.1 101 OK",
-      "HTTP/2.0 101 x",
-    ]),
-    `${rng.pick(["Upgrade", "upgrade"])}: ${rng.pick(["websocket", "WebSocket"])}`,
-    `Connection: ${rng.pick(["Upgrade", "upgrade", "keep-alive, Upgrade"])}`,
-    `Sec-WebSocket-Accept: ${await acceptFor(key)}`,
-  ];
-  if (offered.length > 0 && rng.chance(0.7)) {
-    lines.push(`Sec-WebSocket-Protocol: ${rng.pick(offered)}`);
-  }
-  if (rng.chance(0.3)) lines.push("Server: fuzz");
-  return { lines, offered };
-}
-
-// RFC 6455 §4.1, from the client's side: what a client must accept.
-async function referenceVerdict(
-  head: HttpHead,
-  key: string,
-  offered: readonly string[],
-): Promise<{ ok: true; protocol: string } | { ok: false; status: number }> {
-  const m = /^HTTP\/(\d)\.(\d) (\d{3})(?: .*)?$/.exec(head.startLine);
-  if (m === null) return { ok: false, status: 0 };
-  const status = Number(m[3]);
-  if (status !== 101) return { ok: false, status };
-  if (m[1] === "0" || (m[1] === "1" && m[2] === "0")) return { ok: false, status: 101 };
-  const h = head.headers;
-  if (!h.tokens("upgrade").includes("websocket")) return { ok: false, status: 101 };
-  if (!h.tokens("connection").includes("upgrade")) return { ok: false, status: 101 };
-  if (h.get("sec-websocket-accept") !== await acceptFor(key)) return { ok: false, status: 101 };
-  const protocol = h.get("sec-websocket-protocol") ?? "";
-  if (protocol !== "" && !offered.includes(protocol)) return { ok: false, status: 101 };
-  if (h.tokens("sec-websocket-extensions").length > 0) return { ok: false, status: 101 };
-  return { ok: true, protocol };
-}
 
 Deno.test("4.1 fuzz client handshake: validateServerResponse accepts exactly what RFC 6455 allows and rejects only with HandshakeError", async () => {
   const plan = fuzzPlan("client_handshake", 0x5eed_0011, 1500);
