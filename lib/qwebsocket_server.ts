@@ -534,7 +534,9 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
    * sent the 101 and opened its socket (within the handshake timeout), the
    * client joins the pending queue and `newConnection` fires. The server
    * need not `listen()`; `close()` drops upgrades under way and the
-   * sockets still queued.
+   * sockets still queued. While accepting is paused (`pauseAccepting()`),
+   * upgrade requests are answered 503, as a request cannot wait in a
+   * backlog. The `SslMode` does not apply: TLS, if any, is the host's.
    *
    * A subprotocol offer without spaces (`chat,superchat`) works: qtws
    * parses the offer itself, where `Deno.upgradeWebSocket` alone would
@@ -609,6 +611,16 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       return this.#refuseRequest(describeEndpoint(peer), {
         error,
         closeCode: CloseCode.CloseCodeProtocolError,
+      });
+    }
+    if (this.#paused) {
+      // A TCP client would wait in the backlog; a request cannot be held.
+      return this.#refuseRequest(describeEndpoint(peer), {
+        error: new HandshakeError(
+          503,
+          "The server is not accepting connections now (pauseAccepting()); try again later",
+        ),
+        closeCode: CloseCode.CloseCodeAbnormalDisconnection,
       });
     }
     const refusal = this.#admit(client.origin);

@@ -360,3 +360,21 @@ Deno.test("handleRequest: a request the application already upgraded is a progra
   await recorder.ended();
   await next.end();
 });
+
+Deno.test("Qt pauseAccepting() with handleRequest: upgrades are answered 503 while paused, and accepted again after resumeAccepting()", async () => {
+  await using edge = new EdgeServer();
+  const errors = serverErrors(edge.server);
+  edge.server.pauseAccepting();
+  const refused = new DenoClient(`${edge.url}/`);
+  await assert.rejects(within(refused.opened, "the refused open"), /503/);
+  await refused.end();
+  assert.deepEqual(errors.map((e) => e.code), [CloseCode.CloseCodeAbnormalDisconnection]);
+  assert.match(errors[0]!.text, /not accepting connections now \(pauseAccepting\(\)\)/);
+  edge.server.resumeAccepting();
+  const client = new DenoClient(`${edge.url}/`);
+  await within(client.opened, "the open after resumeAccepting()");
+  const recorder = new Recorder(await edge.nextClient());
+  client.ws.close();
+  await recorder.ended();
+  await client.end();
+});
