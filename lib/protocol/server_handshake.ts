@@ -436,7 +436,8 @@ const REJECT_RESERVED: ReadonlySet<string> = new Set([
  * Builds a refusal of the handshake: the status line with the standard
  * reason phrase, `Content-Type: text/plain; charset=utf-8`,
  * `Content-Length`, `Connection: close` (the server closes the connection
- * after it), `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4), the extra
+ * after it), `Upgrade: websocket` and `Sec-WebSocket-Version: 13` for 426
+ * (RFC 9110 §15.5.22, RFC 6455 §4.4), the extra
  * headers, and a short UTF-8 body.
  *
  * @example Answer a wrong version
@@ -450,6 +451,7 @@ const REJECT_RESERVED: ReadonlySet<string> = new Set([
  *     "Content-Type: text/plain; charset=utf-8\r\n" +
  *     "Content-Length: 46\r\n" +
  *     "Connection: close\r\n" +
+ *     "Upgrade: websocket\r\n" +
  *     "Sec-WebSocket-Version: 13\r\n" +
  *     "\r\n" +
  *     "This server only speaks WebSocket version 13.\n",
@@ -495,6 +497,8 @@ export function buildRejectResponse(
   if (!given.has("content-type")) head += "Content-Type: text/plain; charset=utf-8\r\n";
   head += `Content-Length: ${body.length}\r\n`;
   head += "Connection: close\r\n";
+  // RFC 9110 §15.5.22: a 426 MUST name the protocol to upgrade to.
+  if (status === 426 && !given.has("upgrade")) head += "Upgrade: websocket\r\n";
   if (status === 426 && !given.has("sec-websocket-version")) {
     head += "Sec-WebSocket-Version: 13\r\n";
   }

@@ -424,11 +424,12 @@ Deno.test("4.2.2 refusals 400, 403, 431 and 503 are built byte for byte", () => 
   }
 });
 
-Deno.test("4.4 the 426 refusal carries Sec-WebSocket-Version: 13, once", () => {
+Deno.test("4.4 the 426 refusal carries Upgrade (RFC 9110 §15.5.22) and Sec-WebSocket-Version: 13, once", () => {
   const expected = "HTTP/1.1 426 Upgrade Required\r\n" +
     "Content-Type: text/plain; charset=utf-8\r\n" +
     "Content-Length: 46\r\n" +
     "Connection: close\r\n" +
+    "Upgrade: websocket\r\n" +
     "Sec-WebSocket-Version: 13\r\n" +
     "\r\n" +
     "This server only speaks WebSocket version 13.\n";

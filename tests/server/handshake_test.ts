@@ -158,7 +158,7 @@ const badRequests: Rejection[] = [
     status: 426,
     reason: "Upgrade Required",
     closeCode: CloseCode.CloseCodeProtocolError,
-    extra: "Sec-WebSocket-Version: 13\r\n",
+    extra: "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
     says: /version 8/,
   },
   {
