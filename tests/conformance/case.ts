@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { FuzzingConnection, FuzzingHandler } from "./fuzzing_connection.ts";
+import type { FuzzingConnection, FuzzingHandler, MessageExtension } from "./fuzzing_connection.ts";
 import { toHex } from "./wire.ts";
 
 /** Autobahn's outcome names. */
@@ -66,6 +66,21 @@ export interface ExpectedClose {
 export interface RunSettings {
   /** Autobahn's full sizes and counts; otherwise capped for the default test run. */
   full: boolean;
+  /** Include categories 12 and 13 (permessage-deflate, tests/conformance/cases/compression_*.ts). */
+  compression?: boolean;
+}
+
+/** A case's extension negotiation (categories 12 and 13: permessage-deflate). */
+export interface CaseExtension {
+  /** As the fuzzing client: the Sec-WebSocket-Extensions offer to send. */
+  offer(): string;
+  /**
+   * As the fuzzing client: reads the server's Sec-WebSocket-Extensions; the
+   * extension to run, `null` when declined, or why the answer is invalid.
+   */
+  accept(response: string): MessageExtension | null | string;
+  /** As the fuzzing server: the answer to the client's offers and the extension to run; `null` declines. */
+  answer(offers: string): { response: string; extension: MessageExtension } | null;
 }
 
 /** What a case definition provides. */
@@ -92,6 +107,8 @@ export interface CaseDefinition {
   readonly reportTime?: boolean;
   /** An upper bound on the case in seconds before it is cut off (Autobahn's timeouts, plus slack). */
   readonly budgetSeconds?: number;
+  /** The case's extension negotiation, if it has one. */
+  readonly extension?: CaseExtension;
 }
 
 /** The outcome of one case for one agent. */

@@ -7,7 +7,7 @@
  */
 
 import { Case, type CaseDefinition, type CaseResult, FAILED, type RunSettings } from "./case.ts";
-import { FuzzingConnection } from "./fuzzing_connection.ts";
+import { FuzzingConnection, type MessageExtension } from "./fuzzing_connection.ts";
 import { acceptKey, hasToken, headEnd, newKey, parseHead, utf8, writeAll } from "./wire.ts";
 
 /** Options of {@linkcode runFuzzingClient}. */
@@ -54,8 +54,14 @@ async function runOneCase(
     return handshakeFailure(options, definition, started, `connect failed: ${error}`);
   }
   let leftover: Uint8Array;
+  let extension: MessageExtension | null;
   try {
-    leftover = await clientHandshake(conn, options, OPEN_HANDSHAKE_TIMEOUT_MS * options.patience);
+    ({ leftover, extension } = await clientHandshake(
+      conn,
+      options,
+      OPEN_HANDSHAKE_TIMEOUT_MS * options.patience,
+      definition,
+    ));
   } catch (error) {
     try {
       conn.close();
@@ -70,6 +76,7 @@ async function runOneCase(
     failByDrop: false,
     leftover,
     watchdogMs: (definition.budgetSeconds ?? 20) * 1000 * options.patience,
+    extension,
   });
   const running = new Case(definition, connection, options.settings);
   const opened = performance.now();
@@ -78,15 +85,17 @@ async function runOneCase(
 }
 
 /**
- * Sends the upgrade request and checks the 101 response (RFC 6455 §4.1).
+ * Sends the upgrade request (with the case's extension offer, if any) and
+ * checks the 101 response (RFC 6455 §4.1).
  *
- * @returns Bytes that followed the response head.
+ * @returns Bytes that followed the response head, and the extension agreed.
  */
 async function clientHandshake(
   conn: Deno.TcpConn,
   options: FuzzingClientOptions,
   timeoutMs: number,
-): Promise<Uint8Array> {
+  definition: CaseDefinition,
+): Promise<{ leftover: Uint8Array; extension: MessageExtension | null }> {
   const key = newKey();
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname;
   const request = [
@@ -97,6 +106,9 @@ async function clientHandshake(
     `Sec-WebSocket-Key: ${key}`,
     "Sec-WebSocket-Version: 13",
     "User-Agent: qtws-conformance-fuzzer",
+    ...(definition.extension === undefined
+      ? []
+      : [`Sec-WebSocket-Extensions: ${definition.extension.offer()}`]),
     "",
     "",
   ].join("\r\n");
@@ -135,7 +147,16 @@ async function clientHandshake(
     if (head.headers.get("sec-websocket-accept") !== await acceptKey(key)) {
       throw new Error("wrong Sec-WebSocket-Accept");
     }
-    return data.slice(end);
+    const answer = head.headers.get("sec-websocket-extensions") ?? "";
+    let extension: MessageExtension | null = null;
+    if (definition.extension !== undefined) {
+      const agreed = definition.extension.accept(answer);
+      if (typeof agreed === "string") throw new Error(`invalid extension answer: ${agreed}`);
+      extension = agreed;
+    } else if (answer !== "") {
+      throw new Error(`an extension that was not offered: ${answer}`);
+    }
+    return { leftover: data.slice(end), extension };
   } finally {
     clearTimeout(timer);
   }

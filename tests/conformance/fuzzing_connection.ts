@@ -44,6 +44,18 @@ export interface FuzzingHandler {
   onConnectionLost(): void;
 }
 
+/**
+ * A per-message extension agreed in the opening handshake (permessage-deflate
+ * for categories 12 and 13, tests/conformance/deflate_peer.ts): messages are
+ * encoded whole and their first frame carries RSV1.
+ */
+export interface MessageExtension {
+  /** Encodes an outgoing message. */
+  encode(payload: Uint8Array): Uint8Array;
+  /** Decodes an incoming message whose first frame had RSV1 set; throws on bad data. */
+  decode(payload: Uint8Array): Uint8Array;
+}
+
 /** Options of a {@linkcode FuzzingConnection}. */
 export interface FuzzingOptions {
   /** Whether the fuzzer is the server end (it then never masks, and drops TCP first). */
@@ -61,6 +73,8 @@ export interface FuzzingOptions {
   leftover?: Uint8Array;
   /** Drop the connection after this many ms whatever happens (a bound on every case). */
   watchdogMs: number;
+  /** The extension agreed in the handshake, if any. */
+  extension?: MessageExtension | null;
 }
 
 /** Autobahn's `sendFrame` options. */
@@ -158,6 +172,7 @@ export class FuzzingConnection {
   #messageBinary = false;
   #messageData: Uint8Array[] = [];
   #utf8: TextDecoder | null = null;
+  #messageCompressed = false;
 
   // Sending a message frame by frame (beginMessage / sendMessageFrameData).
   #streamOpcode = 1;
@@ -165,6 +180,11 @@ export class FuzzingConnection {
   #streamMask: Uint8Array | null = null;
   #streamLeft = 0;
   #streamSent = 0;
+
+  /** Whether a per-message extension (permessage-deflate) was agreed. */
+  get extensionInUse(): boolean {
+    return (this.#options.extension ?? null) !== null;
+  }
 
   /**
    * Wraps a connection whose opening handshake is complete.
@@ -337,8 +357,12 @@ export class FuzzingConnection {
     const size = options.fragmentSize ??
       (this.autoFragmentSize > 0 ? this.autoFragmentSize : undefined);
     const sync = options.sync ?? false;
+    // RFC 7692 §6.1: an extension's message has RSV1 on its first frame only.
+    const extension = this.#options.extension ?? null;
+    const rsv = extension === null ? 0 : 4;
+    if (extension !== null) payload = extension.encode(payload);
     if (size === undefined || payload.length <= size) {
-      this.sendFrame(opcode, { payload, sync });
+      this.sendFrame(opcode, { payload, sync, rsv });
       return;
     }
     for (let at = 0; at < payload.length; at += size) {
@@ -347,6 +371,7 @@ export class FuzzingConnection {
         payload: payload.subarray(at, end),
         fin: end === payload.length,
         sync,
+        rsv: at === 0 ? rsv : 0,
       });
     }
   }
@@ -491,7 +516,16 @@ export class FuzzingConnection {
       const { head, size } = read;
       // The checks Autobahn makes on every frame a peer sends (it keeps
       // reading after failing, to see the peer's close frame).
-      if (head.rsv !== 0) this.#protocolViolation(`RSV = ${head.rsv} and no extension negotiated`);
+      // RFC 7692 §6: with an extension agreed, RSV1 marks a message's first frame.
+      const compressedStart = head.rsv === 4 && this.extensionInUse && head.opcode >= 1 &&
+        head.opcode <= 2;
+      if (head.rsv !== 0 && !compressedStart) {
+        this.#protocolViolation(
+          this.extensionInUse
+            ? `RSV = ${head.rsv} on a frame that cannot carry it`
+            : `RSV = ${head.rsv} and no extension negotiated`,
+        );
+      }
       if (this.isServer && head.mask === null) {
         this.#protocolViolation("unmasked client-to-server frame");
       }
@@ -562,7 +596,11 @@ export class FuzzingConnection {
       this.#insideMessage = true;
       this.#messageBinary = frame.opcode === 2;
       this.#messageData = [];
-      this.#utf8 = frame.opcode === 1 ? new TextDecoder("utf-8", { fatal: true }) : null;
+      // Compressed text is checked once decoded, at the end.
+      this.#messageCompressed = frame.rsv !== 0;
+      this.#utf8 = frame.opcode === 1 && !this.#messageCompressed
+        ? new TextDecoder("utf-8", { fatal: true })
+        : null;
     }
   }
 
@@ -600,8 +638,17 @@ export class FuzzingConnection {
     }
     this.#insideMessage = false;
     this.#utf8 = null;
-    const message = concat(this.#messageData);
+    let message = concat(this.#messageData);
     this.#messageData = [];
+    if (this.#messageCompressed && !this.failedByMe) {
+      try {
+        message = this.#options.extension!.decode(message);
+        if (!this.#messageBinary) new TextDecoder("utf-8", { fatal: true }).decode(message);
+      } catch (error) {
+        this.#invalidPayload(`could not decode a compressed message: ${(error as Error).message}`);
+        return;
+      }
+    }
     // Autobahn hands nothing on once it failed the connection itself.
     if (!this.failedByMe) this.#handler!.onMessage(message, this.#messageBinary);
   }

@@ -12,7 +12,11 @@
  */
 
 import { Case, type CaseDefinition, type CaseResult, type RunSettings } from "./case.ts";
-import { FuzzingConnection, type FuzzingHandler } from "./fuzzing_connection.ts";
+import {
+  FuzzingConnection,
+  type FuzzingHandler,
+  type MessageExtension,
+} from "./fuzzing_connection.ts";
 import { acceptKey, hasToken, headEnd, parseHead, utf8, writeAll } from "./wire.ts";
 
 /** Options of a {@linkcode FuzzingServer}. */
@@ -98,8 +102,9 @@ export class FuzzingServer {
   async #serve(conn: Deno.Conn): Promise<void> {
     let target: URL;
     let leftover: Uint8Array;
+    let extension: MessageExtension | null;
     try {
-      ({ target, leftover } = await this.#handshake(conn));
+      ({ target, leftover, extension } = await this.#handshake(conn));
     } catch {
       try {
         conn.close();
@@ -117,6 +122,7 @@ export class FuzzingServer {
         failByDrop: false,
         leftover,
         watchdogMs: watchdogSeconds * 1000 * options.patience,
+        extension,
       });
     if (target.pathname === "/getCaseCount") {
       const p = connection(20);
@@ -157,7 +163,9 @@ export class FuzzingServer {
    * Reads and checks the upgrade request (RFC 6455 §4.2.1) and answers 101.
    * A bad request gets 400 and the connection is closed.
    */
-  async #handshake(conn: Deno.Conn): Promise<{ target: URL; leftover: Uint8Array }> {
+  async #handshake(
+    conn: Deno.Conn,
+  ): Promise<{ target: URL; leftover: Uint8Array; extension: MessageExtension | null }> {
     const timer = setTimeout(() => {
       try {
         conn.close();
@@ -197,6 +205,14 @@ export class FuzzingServer {
         await writeAll(conn, utf8(`HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n`));
         throw new Error(problem);
       }
+      const target = new URL(path ?? "/", "ws://127.0.0.1");
+      // Categories 12 and 13: the case decides how to answer the client's extension offers.
+      const definition = target.pathname === "/runCase"
+        ? this.#options.cases[Number(target.searchParams.get("case")) - 1]
+        : undefined;
+      const answer = definition?.extension?.answer(
+        head.headers.get("sec-websocket-extensions") ?? "",
+      ) ?? null;
       await writeAll(
         conn,
         utf8(
@@ -206,12 +222,13 @@ export class FuzzingServer {
             "Upgrade: websocket",
             "Connection: Upgrade",
             `Sec-WebSocket-Accept: ${await acceptKey(key!)}`,
+            ...(answer === null ? [] : [`Sec-WebSocket-Extensions: ${answer.response}`]),
             "",
             "",
           ].join("\r\n"),
         ),
       );
-      return { target: new URL(path ?? "/", "ws://127.0.0.1"), leftover: data.slice(end) };
+      return { target, leftover: data.slice(end), extension: answer?.extension ?? null };
     } finally {
       clearTimeout(timer);
     }

@@ -4,7 +4,7 @@
  * rewrites the implementation's section of docs/conformance.md.
  *
  *     deno run --allow-net=127.0.0.1 --allow-read=docs --allow-write=docs \
- *       tests/conformance/run.ts [--full] [--implementation=qtws|deno|all]
+ *       tests/conformance/run.ts [--full] [--compression] [--implementation=qtws|deno|all]
  *       [--role=server|client|both] [--cases=6.4,7.9] [--patience=2] [--write-docs]
  *
  * Exits with status 1 when a case is FAILED, or (for qtws) NON-STRICT or
@@ -34,7 +34,8 @@ function flag(name: string): boolean {
   return Deno.args.includes(`--${name}`);
 }
 
-const settings: RunSettings = { full: flag("full") };
+// --compression adds categories 12 and 13 (permessage-deflate).
+const settings: RunSettings = { full: flag("full"), compression: flag("compression") };
 const which = option("implementation") ?? "qtws";
 const implementations: Implementation[] = which === "all"
   ? ["qtws", "deno"]

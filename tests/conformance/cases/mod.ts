@@ -1,6 +1,7 @@
 /**
- * The case catalogue: Autobahn TestSuite categories 1–7, 9 and 10 in
- * Autobahn's order, with Autobahn's case ids and descriptions.
+ * The case catalogue: Autobahn TestSuite categories 1–7, 9 and 10 (and, with
+ * `RunSettings.compression`, 12 and 13) in Autobahn's order, with Autobahn's
+ * case ids and descriptions.
  *
  * @module
  */
@@ -8,6 +9,8 @@
 import type { CaseDefinition, RunSettings } from "../case.ts";
 import { AUTO_FRAGMENTATION_CASES } from "./auto_fragmentation.ts";
 import { CLOSE_CASES } from "./close.ts";
+import { compression12Cases, compression12Subcategories } from "./compression_12.ts";
+import { compression13Cases, compression13Subcategories } from "./compression_13.ts";
 import { FRAGMENTATION_CASES } from "./fragmentation.ts";
 import { FRAMING_CASES } from "./framing.ts";
 import { limitCases } from "./limits.ts";
@@ -29,6 +32,8 @@ export const CATEGORIES: Record<string, string> = {
   "7": "Close Handling",
   "9": "Limits/Performance",
   "10": "Misc (Auto-Fragmentation)",
+  "12": "WebSocket Compression (different payloads)",
+  "13": "WebSocket Compression (different parameters)",
 };
 
 /** Autobahn's subcategory names. */
@@ -57,6 +62,8 @@ export const SUBCATEGORIES: Record<string, string> = {
   "9.7": "Text Message Roundtrip Time (fixed number, increasing size)",
   "9.8": "Binary Message Roundtrip Time (fixed number, increasing size)",
   "10.1": "Auto-Fragmentation",
+  ...compression12Subcategories(),
+  ...compression13Subcategories(),
 };
 
 /** Every case, in Autobahn's order. */
@@ -71,6 +78,10 @@ export function catalogue(settings: RunSettings): CaseDefinition[] {
     ...CLOSE_CASES,
     ...limitCases(settings),
     ...AUTO_FRAGMENTATION_CASES,
+    // permessage-deflate, only when asked for (RunSettings.compression).
+    ...(settings.compression
+      ? [...compression12Cases(settings), ...compression13Cases(settings)]
+      : []),
   ];
 }
 
