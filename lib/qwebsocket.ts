@@ -738,7 +738,10 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   /**
    * Pings the peer; the `pong` event reports the round-trip time. The payload
-   * is cut to 125 bytes. Incoming pings are answered automatically.
+   * is cut to 125 bytes. Incoming pings are answered automatically; while
+   * more than 64 KiB waits to be written, only the latest one is (RFC 6455
+   * §5.5.3 allows it; Qt queues every pong), so a peer that floods pings and
+   * never reads cannot grow memory.
    *
    * @param payload Data the pong will carry back.
    */
