@@ -96,8 +96,9 @@ export class MessageAssembler {
   // Inflated bytes of the message so far, against the size limit.
   #inflatedSize = 0;
   // Inflated bytes of the binary frame being read.
-  #inflatedPieces: Uint8Array[] = [];
-  readonly #inflateSink = (chunk: Uint8Array): void => this.#takeInflated(chunk);
+  #inflatedPieces: Uint8Array[] | null = null;
+  // Created with the codec: an uncompressed connection allocates nothing for it.
+  readonly #inflateSink: ((chunk: Uint8Array) => void) | null;
 
   /**
    * Creates an assembler.
@@ -109,6 +110,7 @@ export class MessageAssembler {
     this.#handler = handler;
     this.#maxMessageSize = options.maxMessageSize ?? MAX_MESSAGE_SIZE;
     this.#codec = options.codec ?? null;
+    this.#inflateSink = this.#codec === null ? null : (chunk) => this.#takeInflated(chunk);
   }
 
   /** The largest message accepted, in payload bytes. */
@@ -192,7 +194,7 @@ export class MessageAssembler {
    */
   partial(piece: Uint8Array): void {
     if (this.#inflating) {
-      this.#codec!.decompress(piece, this.#inflateSink);
+      this.#codec!.decompress(piece, this.#inflateSink!);
       this.#frameConsumed += piece.length;
       return;
     }
@@ -252,7 +254,7 @@ export class MessageAssembler {
     this.#utf8?.reset();
     if (this.#inflating) {
       this.#inflating = false;
-      this.#inflatedPieces = [];
+      this.#inflatedPieces = null;
       this.#codec!.reset();
     }
   }
@@ -356,16 +358,17 @@ export class MessageAssembler {
       this.#frameText += utf8.push(chunk);
     } else {
       // The chunk is the codec's buffer: keep a copy.
-      this.#inflatedPieces.push(chunk.slice());
+      (this.#inflatedPieces ??= []).push(chunk.slice());
     }
   }
 
   #inflatedFrame(fin: boolean, payload: Uint8Array): void {
     const codec = this.#codec!;
     const rest = this.#frameConsumed === 0 ? payload : payload.subarray(this.#frameConsumed);
-    codec.decompress(rest, this.#inflateSink);
+    const sink = this.#inflateSink!;
+    codec.decompress(rest, sink);
     if (fin) {
-      codec.endMessage(this.#inflateSink);
+      codec.endMessage(sink);
       this.#inflating = false;
     }
     if (this.#type === TEXT) {
@@ -373,8 +376,8 @@ export class MessageAssembler {
       this.#endTextFrame(fin);
       return;
     }
-    const pieces = this.#inflatedPieces;
-    this.#inflatedPieces = [];
+    const pieces = this.#inflatedPieces ?? [];
+    this.#inflatedPieces = null;
     let frame: Uint8Array;
     if (pieces.length === 1) {
       frame = pieces[0]!;
