@@ -42,7 +42,7 @@ Deno.test("QWebSocketServer::handleConnection: a bad request on a handled connec
   const serverError = nextEvent<ServerErrorEvent>(server, "serverError");
   await client.write(upgradeRequest({ version: "7" }));
   assertRefusal(await client.readToEnd(), 426, "Upgrade Required", {
-    extra: "Sec-WebSocket-Version: 13\r\n",
+    extra: "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n",
   });
   assert.equal((await serverError).closeCode, 1002);
 });
