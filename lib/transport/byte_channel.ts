@@ -75,6 +75,7 @@ export class ConnChannel implements ByteChannel {
   #limit = 0;
   #spare: Uint8Array | null = null;
   #closed = false;
+  #lastWrite: Promise<void> | null = null;
 
   /**
    * Wraps a connection.
@@ -118,7 +119,23 @@ export class ConnChannel implements ByteChannel {
     return n === size ? buffer : buffer.subarray(0, n);
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> {
+    // Writes never interleave, even when a caller does not await one before
+    // starting the next (the server queues the socket's first frames right
+    // behind its 101 response): a partial write finishes before the next starts.
+    const previous = this.#lastWrite;
+    const write = previous === null
+      ? this.#writeAll(data)
+      : previous.then(() => this.#writeAll(data), () => this.#writeAll(data));
+    this.#lastWrite = write;
+    const clear = () => {
+      if (this.#lastWrite === write) this.#lastWrite = null;
+    };
+    write.then(clear, clear);
+    return write;
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
     let offset = 0;
     try {
       while (offset < data.length) {
