@@ -71,6 +71,12 @@ export interface FuzzingOptions {
   failByDrop: boolean;
   /** Bytes read past the opening handshake. */
   leftover?: Uint8Array;
+  /**
+   * Bytes to write before anything else, in the same write as the frames a
+   * case sends on open: a server's 101 response, which Autobahn (Twisted)
+   * writes together with the first frames.
+   */
+  preamble?: Uint8Array;
   /** Drop the connection after this many ms whatever happens (a bound on every case). */
   watchdogMs: number;
   /** The extension agreed in the handshake, if any. */
@@ -152,7 +158,6 @@ export class FuzzingConnection {
   #handler: FuzzingHandler | null = null;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closeHandshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  #serverDropTimer: ReturnType<typeof setTimeout> | undefined;
 
   // Writing.
   #queue: QueuedWrite[] = [];
@@ -213,7 +218,13 @@ export class FuzzingConnection {
       this.wasNotCleanReason ??= "case watchdog expired";
       this.dropConnection(true);
     }, false);
+    const preamble = this.#options.preamble;
+    if (preamble !== undefined) this.#queue.push({ data: preamble, sync: false });
     handler.onOpen();
+    if (this.#queue.length > 0 && !this.#writing) {
+      this.#writing = true;
+      this.#pump = this.#writeLoop();
+    }
     if (this.#options.leftover !== undefined && this.#options.leftover.length > 0) {
       this.#receive(this.#options.leftover);
     }
@@ -689,7 +700,7 @@ export class FuzzingConnection {
       if (this.isServer) {
         this.dropConnection(true);
       } else {
-        this.#serverDropTimer = this.#later(SERVER_CONNECTION_DROP_TIMEOUT, () => {
+        this.#later(SERVER_CONNECTION_DROP_TIMEOUT, () => {
           this.wasClean = false;
           this.wasNotCleanReason = "server did not drop TCP connection (in time)";
           this.wasServerConnectionDropTimeout = true;
@@ -703,11 +714,6 @@ export class FuzzingConnection {
       this.sendCloseFrame(1000, null, true);
       if (this.isServer) this.dropConnection(false);
     }
-  }
-
-  /** Whether the server-drop timer is armed (for the report). */
-  get awaitingServerDrop(): boolean {
-    return this.#serverDropTimer !== undefined && this.#timers.has(this.#serverDropTimer);
   }
 }
 

@@ -103,8 +103,9 @@ export class FuzzingServer {
     let target: URL;
     let leftover: Uint8Array;
     let extension: MessageExtension | null;
+    let response: Uint8Array;
     try {
-      ({ target, leftover, extension } = await this.#handshake(conn));
+      ({ target, leftover, extension, response } = await this.#handshake(conn));
     } catch {
       try {
         conn.close();
@@ -121,6 +122,7 @@ export class FuzzingServer {
         patience: options.patience,
         failByDrop: false,
         leftover,
+        preamble: response,
         watchdogMs: watchdogSeconds * 1000 * options.patience,
         extension,
       });
@@ -160,12 +162,18 @@ export class FuzzingServer {
   }
 
   /**
-   * Reads and checks the upgrade request (RFC 6455 §4.2.1) and answers 101.
-   * A bad request gets 400 and the connection is closed.
+   * Reads and checks the upgrade request (RFC 6455 §4.2.1). A bad request
+   * gets 400 and the connection is closed; a good one gets the 101 response
+   * back, for the connection to send with the case's first frames.
    */
   async #handshake(
     conn: Deno.Conn,
-  ): Promise<{ target: URL; leftover: Uint8Array; extension: MessageExtension | null }> {
+  ): Promise<{
+    target: URL;
+    leftover: Uint8Array;
+    extension: MessageExtension | null;
+    response: Uint8Array;
+  }> {
     const timer = setTimeout(() => {
       try {
         conn.close();
@@ -213,22 +221,27 @@ export class FuzzingServer {
       const answer = definition?.extension?.answer(
         head.headers.get("sec-websocket-extensions") ?? "",
       ) ?? null;
-      await writeAll(
-        conn,
-        utf8(
-          [
-            "HTTP/1.1 101 Switching Protocols",
-            "Server: qtws-conformance-fuzzer",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            `Sec-WebSocket-Accept: ${await acceptKey(key!)}`,
-            ...(answer === null ? [] : [`Sec-WebSocket-Extensions: ${answer.response}`]),
-            "",
-            "",
-          ].join("\r\n"),
-        ),
+      // Sent by the connection together with the case's first frames, in
+      // one write, as Autobahn (Twisted) sends them: the client must parse
+      // frames that arrive in the same read as the 101 response.
+      const response = utf8(
+        [
+          "HTTP/1.1 101 Switching Protocols",
+          "Server: qtws-conformance-fuzzer",
+          "Upgrade: websocket",
+          "Connection: Upgrade",
+          `Sec-WebSocket-Accept: ${await acceptKey(key!)}`,
+          ...(answer === null ? [] : [`Sec-WebSocket-Extensions: ${answer.response}`]),
+          "",
+          "",
+        ].join("\r\n"),
       );
-      return { target, leftover: data.slice(end), extension: answer?.extension ?? null };
+      return {
+        target,
+        leftover: data.slice(end),
+        extension: answer?.extension ?? null,
+        response,
+      };
     } finally {
       clearTimeout(timer);
     }

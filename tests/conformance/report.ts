@@ -50,11 +50,16 @@ function countsText(counts: Record<Verdict, number>): string {
   return VERDICTS.map((v) => `${v} ${counts[v]}`).join(", ");
 }
 
-/** "qtws server: 301 cases — OK 297, NON-STRICT 0, INFORMATIONAL 4, FAILED 0 (12.3 s)". */
-export function summaryLine(run: RoleRun): string {
-  return `${run.agent}: ${run.results.length} cases — ${countsText(countVerdicts(run.results))} (${
+/** "301 cases — OK 298, NON-STRICT 0, INFORMATIONAL 3, FAILED 0 (17.5 s)". */
+export function summaryCounts(run: RoleRun): string {
+  return `${run.results.length} cases — ${countsText(countVerdicts(run.results))} (${
     (run.durationMs / 1000).toFixed(1)
   } s)`;
+}
+
+/** "qtws-server: 301 cases — OK 298, NON-STRICT 0, INFORMATIONAL 3, FAILED 0 (17.5 s)". */
+export function summaryLine(run: RoleRun): string {
+  return `${run.agent}: ${summaryCounts(run)}`;
 }
 
 /** Whether a non-OK verdict is one the case itself defines (Autobahn allows it). */
@@ -122,7 +127,11 @@ export function noteFor(r: CaseResult): string {
   if (r.verdict === OK) return "";
   const parts: string[] = [];
   if (r.verdict === INFORMATIONAL && r.allowed.includes(INFORMATIONAL)) {
-    parts.push(`Autobahn reports this case as informational whatever happens (${r.result})`);
+    parts.push(
+      `Autobahn reports this case as INFORMATIONAL whatever happens ("${r.expectation}"). Observed: received ${r.received}, peer close code ${
+        r.remoteCloseCode ?? "none"
+      }`,
+    );
   } else if (r.verdict === NON_STRICT && r.allowed.includes(NON_STRICT)) {
     parts.push(
       `Autobahn's own NON-STRICT outcome: received ${r.received}, which the case lists as non-strict (expected for OK: ${
@@ -232,7 +241,7 @@ export function qtwsSection(report: ImplementationReport): string {
       report.settings.full ? "`deno task conformance:full`" : "`deno task conformance`"
     }).`,
     "",
-    ...report.runs.map((run) => `- ${ROLE_TITLES.qtws[run.role]}: ${summaryLine(run)}`),
+    ...report.runs.map((run) => `- ${ROLE_TITLES.qtws[run.role]}: ${summaryCounts(run)}`),
     "",
     ...categoryTable(report.runs),
     "",
@@ -256,7 +265,7 @@ export function denoSection(report: ImplementationReport): string {
       modeName(report.settings)
     } (\`deno task conformance:deno\`).`,
     "",
-    ...report.runs.map((run) => `- ${ROLE_TITLES.deno[run.role]}: ${summaryLine(run)}`),
+    ...report.runs.map((run) => `- ${ROLE_TITLES.deno[run.role]}: ${summaryCounts(run)}`),
     "",
     ...categoryTable(report.runs),
     "",
@@ -334,13 +343,12 @@ a server and waits (bounded) for the server to drop as a client. Autobahn's time
 (default 2) so a loaded machine cannot fail a slow but correct peer; a correct peer never waits for
 them. Waits that are part of a case (6.4.x's 1 s pauses, 5.19's) are not scaled.
 
-Close codes: 7.7.x sends Autobahn's valid codes (${VALID_CLOSE_CODES.join(", ")}), 7.9.x its invalid
-ones (${
-  INVALID_CLOSE_CODES.join(", ")
-}) — Autobahn's current list, which no longer contains 1012–1015
-(crossbario/autobahn-testsuite#52, #88). qtws accepts 1000–1003, 1007–1014 and 3000–4999 and fails
-the connection with 1002 on any other code; \`tests/protocol/close_payload_test.ts\` covers the codes
-the catalogue does not send (1012–1015, 5000+).
+Close codes: 7.7.x sends Autobahn's valid codes (${VALID_CLOSE_CODES.join(", ")}),
+7.9.x its invalid ones (${INVALID_CLOSE_CODES.join(", ")}): Autobahn's current
+list, which no longer contains 1012–1015 (crossbario/autobahn-testsuite#52, #88, #89: 1012–1014 are
+registered with IANA). qtws accepts 1000–1003, 1007–1014 and 3000–4999 and fails the connection with
+1002 on any other code; \`tests/protocol/close_payload_test.ts\` covers the codes the catalogue does
+not send (1012–1015, 5000 and above).
 `;
 
 const MARKERS: Record<Implementation, [string, string]> = {
