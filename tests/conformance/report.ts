@@ -270,6 +270,23 @@ export function denoSection(report: ImplementationReport): string {
     ...categoryTable(report.runs),
     "",
   ];
+  const timed = report.runs[0]?.results.filter((r) => r.reportTime) ?? [];
+  if (timed.length > 0) {
+    lines.push(
+      "Category 9 durations (compare with the qtws tables above):",
+      "",
+      `| Case | ${report.runs.map((r) => `${r.role} role`).join(" | ")} |`,
+      `| --- | ${report.runs.map(() => "---").join(" | ")} |`,
+    );
+    for (const { id } of timed) {
+      const cells = report.runs.map((run) => {
+        const r = run.results.find((x) => x.id === id);
+        return r === undefined ? "" : `${r.durationMs} ms`;
+      });
+      lines.push(`| ${id} | ${cells.join(" | ")} |`);
+    }
+    lines.push("");
+  }
   for (const run of report.runs) {
     const notOk = run.results.filter((r) => r.verdict !== OK);
     lines.push(`### ${ROLE_TITLES.deno[run.role]}: cases that are not OK`, "");
@@ -313,8 +330,9 @@ Both roles are tested, as with Autobahn:
 | \`deno task conformance:full\` | both roles against qtws at Autobahn's full sizes; rewrites the qtws section below |
 | \`deno task conformance:deno\` | both roles against Deno's built-in WebSocket at full sizes; rewrites the Deno section below |
 
-\`tests/conformance/run.ts\` also takes \`--cases=6.4,7.9\` (case id prefixes), \`--role=server|client\`
-and \`--patience=N\` (see below).
+\`tests/conformance/run.ts\` also takes \`--cases=6.4,7.9\` (case id prefixes), \`--role=server|client\`,
+\`--patience=N\` (see below) and \`--compression\`, which adds Autobahn's categories 12 and 13
+(permessage-deflate, run by \`tests/deflate/autobahn_compression_test.ts\`).
 
 ## How verdicts are decided
 
@@ -341,7 +359,9 @@ use): it fails a connection with a close frame, answers a peer's close with 1000
 a server and waits (bounded) for the server to drop as a client. Autobahn's timeouts (\`killAfter\`,
 \`closeAfter\`, the 1 s closing-handshake and server-drop timeouts) are multiplied by \`--patience\`
 (default 2) so a loaded machine cannot fail a slow but correct peer; a correct peer never waits for
-them. Waits that are part of a case (6.4.x's 1 s pauses, 5.19's) are not scaled.
+them. Waits that are part of a case (6.4.x's 1 s pauses, 5.19's) are not scaled. Chopped writes
+yield one event-loop turn per chop, as Autobahn's do (a reactor turn each): the durations of 9.5.x
+and 9.6.x (16,384 chops of 64 octets at full size) measure that pacing more than the peer.
 
 Close codes: 7.7.x sends Autobahn's valid codes (${VALID_CLOSE_CODES.join(", ")}),
 7.9.x its invalid ones (${INVALID_CLOSE_CODES.join(", ")}): Autobahn's current

@@ -4,7 +4,7 @@
  * rewrites the implementation's section of docs/conformance.md.
  *
  *     deno run --allow-net=127.0.0.1 --allow-read=docs --allow-write=docs \
- *       tests/conformance/run.ts [--full] [--compression] [--implementation=qtws|deno|all]
+ *       tests/conformance/run.ts [--full] [--compression] [--implementation=qtws|deno|all|none]
  *       [--role=server|client|both] [--cases=6.4,7.9] [--patience=2] [--write-docs]
  *
  * Exits with status 1 when a case is FAILED, or (for qtws) NON-STRICT or
@@ -37,11 +37,15 @@ function flag(name: string): boolean {
 // --compression adds categories 12 and 13 (permessage-deflate).
 const settings: RunSettings = { full: flag("full"), compression: flag("compression") };
 const which = option("implementation") ?? "qtws";
+// "none" runs nothing: with --write-docs it only refreshes the document's
+// fixed text and keeps both result sections as they are.
 const implementations: Implementation[] = which === "all"
   ? ["qtws", "deno"]
+  : which === "none"
+  ? []
   : [which as Implementation];
 if (!implementations.every((i) => i === "qtws" || i === "deno")) {
-  console.error(`--implementation must be qtws, deno or all, not ${which}`);
+  console.error(`--implementation must be qtws, deno, all or none, not ${which}`);
   Deno.exit(2);
 }
 const roleOption = option("role") ?? "both";
