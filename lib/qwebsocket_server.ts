@@ -17,7 +17,7 @@ import {
 } from "./events.ts";
 import { PerMessageDeflateCodec } from "./deflate/permessage_deflate_codec.ts";
 import { rawZlibAvailable } from "./deflate/raw_zlib.ts";
-import { computeAcceptKey } from "./protocol/accept_key.ts";
+import { computeAcceptKeySync } from "./protocol/accept_key.ts";
 import { HandshakeError } from "./protocol/errors.ts";
 import { type HttpHead, HttpHeadParser, reasonPhrase } from "./protocol/http_head.ts";
 import {
@@ -47,6 +47,7 @@ import { PlatformEngine } from "./platform_engine.ts";
 import { QNetworkProxy } from "./qnetwork_proxy.ts";
 import { QNetworkRequest } from "./qnetwork_request.ts";
 import { createServerSocket, QWebSocket, startServerSocket } from "./qwebsocket.ts";
+import { nextTurn } from "./next_turn.ts";
 import { QWebSocketCorsAuthenticator } from "./qwebsocket_cors_authenticator.ts";
 import { StreamEngine } from "./stream_engine.ts";
 import { QSslConfiguration } from "./ssl/qssl_configuration.ts";
@@ -810,9 +811,8 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       // Nothing is awaited from the checks to the queue: a client counts
       // against maxPendingConnections only once it is queued, as in Qt, so a
       // burst of handshakes is not refused while the application takes
-      // every socket at once. The accept value (an async digest) comes first.
-      const accept = await computeAcceptKey(request.key);
-      if (task.closed) return;
+      // every socket at once.
+      const accept = computeAcceptKeySync(request.key);
       const refusal = this.#admit(request.origin);
       if (refusal !== null) {
         await this.#refuseConnection(task, channel, refusal);
@@ -1008,12 +1008,14 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     if (webSocket !== null) {
       // Qt delivers a socket's signals from the event loop: reading starts on
       // the next turn, so listeners attached after an `await` (of a helper
-      // that returned the socket, say) still see the first message.
-      setTimeout(() => {
+      // that returned the socket, say) still see the first message. (Not
+      // setTimeout(0): in Deno it waits 1-2 ms, which every client's first
+      // message would wait too.)
+      nextTurn(() => {
         if (webSocket.state() === QAbstractSocket.SocketState.ConnectedState) {
           startServerSocket(webSocket);
         }
-      }, 0);
+      });
     }
     return webSocket;
   }
