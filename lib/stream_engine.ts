@@ -254,6 +254,9 @@ export class StreamEngine implements SocketEngine {
           return;
         }
         this.#receive(chunk);
+        // Once no frame is half read, the core holds nothing of the chunk
+        // (what it hands on, it copies): the channel may read into it again.
+        if (this.#conn.bufferedBytes === 0) this.#channel.release();
       }
     } catch (error) {
       if (!this.#finishing) this.#onTransportError(error);

@@ -41,15 +41,18 @@ export interface ByteChannel {
   close(): void;
   /** Caps the size of each read (0: adapt freely). */
   setReadLimit(bytes: number): void;
+  /**
+   * Tells the channel that nothing refers to the bytes of the last `read()`
+   * any more, so the next read may reuse their memory. Without this call,
+   * every read returns memory of its own.
+   */
+  release(): void;
 }
 
 // Read buffers start small so an idle connection holds little memory, and
 // grow while reads keep filling them.
 const MIN_READ = 1024;
 const MAX_READ = 256 * 1024;
-// Buffers below this size are reused between reads: the protocol core copies
-// pieces smaller than 4 KiB instead of keeping references to them.
-const REUSE_LIMIT = 4096;
 
 function endpointOf(addr: Deno.Addr): Endpoint {
   if (addr.transport === "tcp" || addr.transport === "udp") {
@@ -73,9 +76,16 @@ export class ConnChannel implements ByteChannel {
   readonly remote: Endpoint;
   #size = MIN_READ;
   #limit = 0;
-  #spare: Uint8Array | null = null;
+  // The buffer of the last read, and whether its bytes were released.
+  #buffer: Uint8Array | null = null;
+  #released = false;
+  // Whether the last read filled its buffer.
+  #filled = false;
   #closed = false;
+  // The write in progress (writes run one after another) and a count of the
+  // writes started, so the last one to finish can clear it.
   #lastWrite: Promise<void> | null = null;
+  #writes = 0;
 
   /**
    * Wraps a connection.
@@ -95,28 +105,36 @@ export class ConnChannel implements ByteChannel {
 
   async read(): Promise<Uint8Array | null> {
     const size = this.#limit > 0 ? Math.min(this.#size, this.#limit) : this.#size;
-    let buffer = this.#spare;
-    if (buffer === null || buffer.length !== size) buffer = new Uint8Array(size);
-    this.#spare = null;
+    let buffer = this.#buffer;
+    // One byte more than is ever read into: no view of the bytes read spans
+    // the whole buffer, so the protocol core, which hands such a view to the
+    // application as is, copies every payload it hands out from this memory.
+    if (!this.#released || buffer === null || buffer.length !== size + 1) {
+      buffer = new Uint8Array(size + 1);
+    }
+    this.#buffer = buffer;
+    this.#released = false;
     let n: number | null;
     try {
-      n = await this.#conn.read(buffer);
+      n = await this.#conn.read(buffer.subarray(0, size));
     } catch (error) {
       throw classifyError(error, this.#where());
     }
     if (n === null) return null;
     if (n === size) {
       if (this.#size < MAX_READ) this.#size *= 2;
-    } else if (n < this.#size >>> 2 && this.#size > MIN_READ) {
+    } else if (n < this.#size >>> 2 && this.#size > MIN_READ && !this.#filled) {
+      // Not after a full read: that small read is the rest of a message
+      // that just overflowed the buffer (16 KiB messages would otherwise
+      // grow it and shrink it on every message, and be split every time).
       this.#size >>>= 1;
     }
-    if (size < REUSE_LIMIT) {
-      // Small buffers are reused; the bytes read are handed out as a copy only
-      // when that is cheaper than a new buffer next time.
-      this.#spare = buffer;
-      return buffer.slice(0, n);
-    }
-    return n === size ? buffer : buffer.subarray(0, n);
+    this.#filled = n === size;
+    return buffer.subarray(0, n);
+  }
+
+  release(): void {
+    this.#released = true;
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -124,18 +142,15 @@ export class ConnChannel implements ByteChannel {
     // starting the next (the server queues the socket's first frames right
     // behind its 101 response): a partial write finishes before the next starts.
     const previous = this.#lastWrite;
+    const turn = ++this.#writes;
     const write = previous === null
-      ? this.#writeAll(data)
-      : previous.then(() => this.#writeAll(data), () => this.#writeAll(data));
+      ? this.#writeAll(data, turn)
+      : previous.then(() => this.#writeAll(data, turn), () => this.#writeAll(data, turn));
     this.#lastWrite = write;
-    const clear = () => {
-      if (this.#lastWrite === write) this.#lastWrite = null;
-    };
-    write.then(clear, clear);
     return write;
   }
 
-  async #writeAll(data: Uint8Array): Promise<void> {
+  async #writeAll(data: Uint8Array, turn: number): Promise<void> {
     let offset = 0;
     try {
       while (offset < data.length) {
@@ -143,6 +158,9 @@ export class ConnChannel implements ByteChannel {
       }
     } catch (error) {
       throw classifyError(error, this.#where());
+    } finally {
+      // The last write started has finished: the next one need not wait.
+      if (turn === this.#writes) this.#lastWrite = null;
     }
   }
 
