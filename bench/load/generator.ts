@@ -410,4 +410,6 @@ if (import.meta.main) {
   const run = cfg.mode === "echo" ? echo : cfg.mode === "handshake" ? handshakes : idle;
   const result = await run(cfg);
   console.log(JSON.stringify(result));
+  // Timers that lost a race (the drain bound) would keep the process alive.
+  Deno.exit(0);
 }
