@@ -133,10 +133,13 @@ export function noteFor(r: CaseResult): string {
       }`,
     );
   } else if (r.verdict === NON_STRICT && r.allowed.includes(NON_STRICT)) {
+    const meaning = r.id.startsWith("6.4.")
+      ? "the peer rejected the invalid UTF-8 only once the frame or message was complete, not at the invalid octet (Autobahn counts failing fast as desirable, not required). "
+      : "the peer failed the connection without echoing the valid message sent before the bad frame. ";
     parts.push(
-      `Autobahn's own NON-STRICT outcome: received ${r.received}, which the case lists as non-strict (expected for OK: ${
+      `Autobahn's own NON-STRICT outcome: ${meaning}Received ${r.received}; OK expects ${
         r.expected[OK] ?? "?"
-      })`,
+      }`,
     );
   } else {
     if (r.behavior !== OK && r.behavior !== NON_STRICT && r.behavior !== INFORMATIONAL) {
