@@ -18,6 +18,11 @@ import { byCategory, formatCompact, isAllowed, noteFor } from "./report.ts";
 import { type Role, ROLE_TITLES, runRole } from "./suite.ts";
 
 const SETTINGS = { full: false };
+// Autobahn's timeouts (killAfter, closeAfter, the 1 s closing-handshake and
+// server-drop timeouts) are stretched fourfold: a correct peer never waits for
+// them, and a machine shared with other test runs must not turn a slow echo
+// into a failure. The waits cases measure with (6.4.x, 5.19) are not scaled.
+const PATIENCE = 4;
 
 function describeFailures(results: readonly CaseResult[]): string {
   return results.filter((r) => !isAllowed(r)).map((r) => `${r.id} ${r.verdict}: ${noteFor(r)}`)
@@ -26,7 +31,7 @@ function describeFailures(results: readonly CaseResult[]): string {
 
 for (const role of ["server", "client"] as const satisfies readonly Role[]) {
   Deno.test(`RFC 6455 / Autobahn 1–10: ${ROLE_TITLES.qtws[role]} passes every case`, async (t) => {
-    const run = await runRole("qtws", role, { settings: SETTINGS, patience: 2 });
+    const run = await runRole("qtws", role, { settings: SETTINGS, patience: PATIENCE });
     console.log(formatCompact(run));
     assert.equal(run.results.length, 301, "every case of the catalogue ran");
     for (const [category, results] of byCategory(run.results)) {
