@@ -361,8 +361,8 @@ The fuzzer behaves like Autobahn's protocol with \`failByDrop: false\` (the sett
 use): it fails a connection with a close frame, answers a peer's close with 1000, drops TCP at once as
 a server and waits (bounded) for the server to drop as a client. Autobahn's timeouts (\`killAfter\`,
 \`closeAfter\`, the 1 s closing-handshake and server-drop timeouts) are multiplied by \`--patience\`
-(default 2) so a loaded machine cannot fail a slow but correct peer; a correct peer never waits for
-them. Waits that are part of a case (6.4.x's 1 s pauses, 5.19's) are not scaled. Chopped writes
+(default 2; 4 in \`deno task test\`) so a loaded machine cannot fail a slow but correct peer; a
+correct peer never waits for them. Waits that are part of a case (6.4.x's 1 s pauses, 5.19's) are not scaled. Chopped writes
 yield one event-loop turn per chop, as Autobahn's do (a reactor turn each): the durations of 9.5.x
 and 9.6.x (16,384 chops of 64 octets at full size) measure that pacing more than the peer.
 
