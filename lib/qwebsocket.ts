@@ -111,7 +111,8 @@ export interface QWebSocketEventMap {
 /** What a server hands to a socket it accepted. @internal */
 export interface ServerSocketInit {
   engine: (host: EngineHost) => SocketEngine;
-  request: QNetworkRequest;
+  /** The upgrade request, or how to build it when `request()` first asks. */
+  request: QNetworkRequest | (() => QNetworkRequest);
   origin: string;
   protocol: string;
   resourceName: string;
@@ -213,8 +214,13 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #state: QAbstractSocket.SocketState = State.UnconnectedState;
   #error: QAbstractSocket.SocketError = SocketError.UnknownSocketError;
   #errorString = "";
-  #request: QNetworkRequest = new QNetworkRequest();
-  #options: QWebSocketHandshakeOptions = new QWebSocketHandshakeOptions();
+  // A server's socket builds its request only when asked (#currentRequest):
+  // a copy of every header costs about 1 KiB per idle connection.
+  #request: QNetworkRequest | (() => QNetworkRequest) | null = null;
+  // The options, proxy and TLS settings are made on first use (#handshake(),
+  // #networkProxy(), #ssl()): a server's socket rarely needs them, and each
+  // idle connection would otherwise carry them.
+  #options: QWebSocketHandshakeOptions | null = null;
   #resourceName = "";
   #subprotocol = "";
   #perMessageDeflate: PerMessageDeflateParameters | null = null;
@@ -227,8 +233,8 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #maskGenerator: QMaskGenerator | null = null;
   #readBufferSize = 0;
   #pauseMode: QAbstractSocket.PauseModes = QAbstractSocket.PauseMode.PauseNever;
-  #proxy: QNetworkProxy = new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
-  #sslConfiguration: QSslConfiguration = QSslConfiguration.defaultConfiguration();
+  #proxy: QNetworkProxy | null = null;
+  #sslConfiguration: QSslConfiguration | null = null;
   #ignoredSslErrors: QSslError[] = [];
   #ignoreAllSslErrors = false;
   // Counts ignoreSslErrors() calls, to see whether an sslErrors listener made one.
@@ -248,7 +254,10 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   #connection = 0;
   #pausedOnSslErrors: (() => void) | null = null;
   #pingStarted = 0;
-  #finished: Promise<void> = Promise.resolve();
+  // Whether a connection (or its opening) is under way, and the promise that
+  // settles when it ends, made only once something waits for it.
+  #unfinished = false;
+  #finished: Promise<void> | null = null;
   #resolveFinished: (() => void) | null = null;
   #readable: ReadableStream<string | Uint8Array> | null = null;
   #readableController: ReadableStreamDefaultController<string | Uint8Array> | null = null;
@@ -389,13 +398,13 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       try {
         const result = await runOpening({
           url: wsUrl,
-          headers: this.#request.rawHeaders(),
+          headers: this.#currentRequest().rawHeaders(),
           origin: this.#origin,
-          protocols: this.#options.subprotocols(),
+          protocols: this.#handshake().subprotocols(),
           extensions: "",
           // Without a synchronous node:zlib (another runtime), nothing is offered.
-          perMessageDeflate: this.#options.perMessageDeflateEnabled() && rawZlibAvailable()
-            ? this.#options.perMessageDeflateOptions()
+          perMessageDeflate: this.#handshake().perMessageDeflateEnabled() && rawZlibAvailable()
+            ? this.#handshake().perMessageDeflateOptions()
             : null,
           tls: this.#tlsOptions(),
           tunnel,
@@ -408,7 +417,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
         }
         this.#opening = null;
         this.#disarmOpenTimer();
-        this.#sslConfiguration.setNextNegotiatedProtocol(result.alpnProtocol ?? "");
+        this.#ssl().setNextNegotiatedProtocol(result.alpnProtocol ?? "");
         this.#subprotocol = result.protocol;
         const agreed = result.perMessageDeflate;
         this.#perMessageDeflate = agreed;
@@ -424,7 +433,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
           codec: agreed === null ? null : new PerMessageDeflateCodec(
             "client",
             agreed,
-            this.#options.perMessageDeflateOptions(),
+            this.#handshake().perMessageDeflateOptions(),
           ),
         }, this.#engineHost());
         this.#attach(engine);
@@ -497,7 +506,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     const trust = "pass the CA to QSslConfiguration.setCaCertificates(), or the server's " +
       "certificate to ignoreSslErrors([new QSslError(kind, certificate)])";
     const verifyNone =
-      this.#sslConfiguration.peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
+      this.#ssl().peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
     return this.#ignoreAllSslErrors || verifyNone
       ? `; ${
         verifyNone ? "PeerVerifyMode.VerifyNone" : "ignoreSslErrors() without a list"
@@ -527,7 +536,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   #tlsOptions(): TlsOptions {
-    const config = this.#sslConfiguration;
+    const config = this.#ssl();
     const tls: TlsOptions = {};
     const trusted = this.#ignoredSslErrors
       .map((e) => e.certificate())
@@ -556,7 +565,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   // The proxy is resolved when open() runs: proxy() (DefaultProxy: the
   // application proxy, then the environment variables).
   #tunnel(url: URL): Tunnel | null {
-    return tunnelFor(this.#proxy, url, {
+    return tunnelFor(this.#networkProxy(), url, {
       openTimeout: this.#openTimeout,
       authenticate: (proxy, realm) => this.#askProxyCredentials(proxy, realm),
     });
@@ -600,6 +609,25 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   // --- connected phase ---------------------------------------------------------
+
+  #handshake(): QWebSocketHandshakeOptions {
+    return this.#options ??= new QWebSocketHandshakeOptions();
+  }
+
+  #networkProxy(): QNetworkProxy {
+    return this.#proxy ??= new QNetworkProxy(QNetworkProxy.ProxyType.DefaultProxy);
+  }
+
+  #ssl(): QSslConfiguration {
+    return this.#sslConfiguration ??= QSslConfiguration.defaultConfiguration();
+  }
+
+  #currentRequest(): QNetworkRequest {
+    let request = this.#request;
+    if (request === null) request = this.#request = new QNetworkRequest();
+    else if (typeof request === "function") request = this.#request = request();
+    return request;
+  }
 
   #initServer(init: ServerSocketInit): void {
     this.#role = "server";
@@ -892,7 +920,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   /** Returns the URL opened (clients) or requested by the client (server's sockets). */
   requestUrl(): URL {
-    return this.#request.url();
+    return this.#currentRequest().url();
   }
 
   /** Returns the path and query of the URL. */
@@ -902,7 +930,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   /** Returns a copy of the request used to open the connection, with its headers. */
   request(): QNetworkRequest {
-    return new QNetworkRequest(this.#request);
+    return new QNetworkRequest(this.#currentRequest());
   }
 
   /** Returns the `Origin` sent (clients) or received (server's sockets). */
@@ -947,7 +975,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   /** Returns the handshake options used to open this socket. */
   handshakeOptions(): QWebSocketHandshakeOptions {
-    return new QWebSocketHandshakeOptions(this.#options);
+    return new QWebSocketHandshakeOptions(this.#handshake());
   }
 
   // --- limits --------------------------------------------------------------------
@@ -1083,7 +1111,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
 
   /** Returns the proxy setting (default `DefaultProxy`), as set; see {@linkcode setProxy}. */
   proxy(): QNetworkProxy {
-    return this.#proxy;
+    return this.#networkProxy();
   }
 
   /**
@@ -1112,7 +1140,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
    * protocol the server chose.
    */
   sslConfiguration(): QSslConfiguration {
-    return this.#sslConfiguration.clone();
+    return this.#ssl().clone();
   }
 
   /**
@@ -1298,7 +1326,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
       },
       close: async () => {
         if (this.#state === State.ConnectedState) this.close();
-        await this.#finished;
+        await this.#whenFinished();
       },
       abort: () => this.abort(),
     });
@@ -1321,7 +1349,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#opening !== null) this.#cancelOpening();
     else if (this.#state === State.ConnectedState) this.close();
-    await this.#finished;
+    await this.#whenFinished();
   }
 
   // --- helpers -------------------------------------------------------------------
@@ -1342,10 +1370,18 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   }
 
   #startFinishedPromise(): void {
-    this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    this.#unfinished = true;
+    this.#finished = null;
+    this.#resolveFinished = null;
+  }
+
+  #whenFinished(): Promise<void> {
+    if (!this.#unfinished) return Promise.resolve();
+    return this.#finished ??= new Promise((resolve) => (this.#resolveFinished = resolve));
   }
 
   #settleFinished(): void {
+    this.#unfinished = false;
     this.#resolveFinished?.();
     this.#resolveFinished = null;
   }

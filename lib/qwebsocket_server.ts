@@ -933,13 +933,10 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       // A Host header that is no URL authority: keep the path, name no host.
       url = new URL(request.target, `${scheme}://localhost`);
     }
-    const networkRequest = new QNetworkRequest(url);
-    for (const [name, value] of request.headers.entries()) {
-      networkRequest.setRawHeader(
-        name,
-        networkRequest.hasRawHeader(name) ? `${networkRequest.rawHeader(name)}, ${value}` : value,
-      );
-    }
+    // Kept as two strings until request() asks: a QNetworkRequest with a copy
+    // of every header costs about 1 KiB per idle connection.
+    const href = url.href;
+    const headers = JSON.stringify(request.headers.entries());
     const maxFrameSize = this.#maxFrameSize;
     const maxMessageSize = this.#maxMessageSize;
     const deflateOptions = this.#deflateOptions;
@@ -956,7 +953,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
             ? null
             : new PerMessageDeflateCodec("server", deflate.parameters, deflateOptions),
         }, host),
-      request: networkRequest,
+      request: lazyRequest(href, headers),
       origin: request.origin,
       protocol,
       resourceName: url.pathname + url.search,
@@ -1511,6 +1508,23 @@ function messageOf(error: unknown): string {
  * which can destroy the refusal before the client has read it (the
  * "lingering close" of HTTP servers).
  */
+// The request a server's socket reports, built on demand: its URL and every
+// header of the upgrade request, repeated fields joined as one. (A function of
+// its own, so the closure holds these two strings and nothing else of the
+// handshake's scope, such as the bytes read with the request.)
+function lazyRequest(href: string, headers: string): () => QNetworkRequest {
+  return () => {
+    const networkRequest = new QNetworkRequest(href);
+    for (const [name, value] of JSON.parse(headers) as Array<[string, string]>) {
+      networkRequest.setRawHeader(
+        name,
+        networkRequest.hasRawHeader(name) ? `${networkRequest.rawHeader(name)}, ${value}` : value,
+      );
+    }
+    return networkRequest;
+  };
+}
+
 async function linger(channel: ByteChannel): Promise<void> {
   const timer = setTimeout(() => channel.close(), LINGER_MS);
   try {

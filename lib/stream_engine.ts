@@ -7,7 +7,7 @@
  * @module
  */
 
-import { WebSocketConnection } from "./protocol/connection.ts";
+import { WebSocketConnection, type WebSocketConnectionHandler } from "./protocol/connection.ts";
 import type { WebSocketProtocolError } from "./protocol/errors.ts";
 import type { MessageCodec } from "./protocol/message_codec.ts";
 import type { Role } from "./protocol/frame_parser.ts";
@@ -53,6 +53,46 @@ export interface StreamEngineOptions extends EngineLimits {
    * and closes it (freeing its zlib memory) once the connection has ended.
    */
   codec?: MessageCodec | null;
+}
+
+// What the connection reports, passed on to the host: one object with
+// methods costs less memory per connection than a closure per event.
+class ConnectionEvents implements WebSocketConnectionHandler {
+  readonly #host: EngineHost;
+  readonly closeReceived: () => void;
+  readonly failed: (error: WebSocketProtocolError) => void;
+
+  constructor(
+    host: EngineHost,
+    closeReceived: () => void,
+    failed: (error: WebSocketProtocolError) => void,
+  ) {
+    this.#host = host;
+    this.closeReceived = closeReceived;
+    this.failed = failed;
+  }
+
+  textFrame(frame: string, isLast: boolean): void {
+    this.#host.textFrame(frame, isLast);
+  }
+
+  binaryFrame(frame: Uint8Array, isLast: boolean): void {
+    this.#host.binaryFrame(frame, isLast);
+  }
+
+  textMessage(message: string): void {
+    this.#host.textMessage(message);
+  }
+
+  binaryMessage(message: Uint8Array): void {
+    this.#host.binaryMessage(message);
+  }
+
+  ping(): void {}
+
+  pong(payload: Uint8Array): void {
+    this.#host.pong(payload);
+  }
 }
 
 /**
@@ -113,16 +153,7 @@ export class StreamEngine implements SocketEngine {
       outgoingFrameSize: options.outgoingFrameSize,
       maskGenerator: options.maskGenerator,
       codec: this.#codec,
-    }, {
-      textFrame: (frame, isLast) => host.textFrame(frame, isLast),
-      binaryFrame: (frame, isLast) => host.binaryFrame(frame, isLast),
-      textMessage: (message) => host.textMessage(message),
-      binaryMessage: (message) => host.binaryMessage(message),
-      ping: () => {},
-      pong: (payload) => host.pong(payload),
-      closeReceived: () => this.#onCloseReceived(),
-      failed: (error) => this.#onFailed(error),
-    });
+    }, new ConnectionEvents(host, () => this.#onCloseReceived(), (e) => this.#onFailed(e)));
   }
 
   get local(): EngineEndpoint {

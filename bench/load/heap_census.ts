@@ -4,7 +4,8 @@
  * the memory cell), takes another, and prints the difference per connection
  * by object kind (constructor name, closure, array, string, ...).
  *
- *   deno run --allow-run --allow-read --allow-write=/tmp bench/load/heap_census.ts [qtws|deno|<script>] [connections]
+ *   deno run --allow-run --allow-read --allow-write=/tmp bench/load/heap_census.ts \
+ *     [qtws|deno|<script>] [connections] [--by-owner]
  *
  * @module
  */
@@ -22,14 +23,68 @@ interface Snapshot {
 
 type Census = Map<string, { count: number; size: number }>;
 
+// With --by-owner, each object is counted under the nearest object that
+// retains it (first retainer, up to 6 steps) whose constructor is one of ours
+// or Deno's, e.g. "StreamEngine > closure": where the memory hangs.
+const OWNERS = new Set([
+  "QWebSocket",
+  "StreamEngine",
+  "WebSocketConnection",
+  "FrameParser",
+  "MessageAssembler",
+  "FrameEncoder",
+  "ConnChannel",
+  "TcpConn",
+  "QNetworkRequest",
+  "QSslConfiguration",
+  "QNetworkProxy",
+  "QWebSocketHandshakeOptions",
+  "URL",
+  "HeaderList",
+]);
+const byOwner = Deno.args.includes("--by-owner");
+
 async function census(path: string): Promise<Census> {
-  const snap = JSON.parse(await Deno.readTextFile(path)) as Snapshot;
+  const snap = JSON.parse(await Deno.readTextFile(path)) as Snapshot & {
+    snapshot: { meta: { edge_fields: string[] } };
+    edges: number[];
+  };
   const fields = snap.snapshot.meta.node_fields;
   const types = snap.snapshot.meta.node_types[0];
   const width = fields.length;
   const typeAt = fields.indexOf("type");
   const nameAt = fields.indexOf("name");
   const sizeAt = fields.indexOf("self_size");
+  const edgeCountAt = fields.indexOf("edge_count");
+  const nodeCount = snap.nodes.length / width;
+  // First retainer of every node (edges point at node offsets).
+  const retainer = new Int32Array(nodeCount).fill(-1);
+  if (byOwner) {
+    const edgeWidth = snap.snapshot.meta.edge_fields.length;
+    const toAt = snap.snapshot.meta.edge_fields.indexOf("to_node");
+    const edgeTypeAt = snap.snapshot.meta.edge_fields.indexOf("type");
+    let edge = 0;
+    for (let n = 0; n < nodeCount; n++) {
+      const count = snap.nodes[n * width + edgeCountAt]!;
+      for (let e = 0; e < count; e++, edge += edgeWidth) {
+        // Skip weak edges (type 6 in V8's edge types).
+        if (snap.edges[edge + edgeTypeAt] === 6) continue;
+        const to = snap.edges[edge + toAt]! / width;
+        if (retainer[to] === -1) retainer[to] = n;
+      }
+    }
+  }
+  const ownerOf = (n: number): string => {
+    let at = retainer[n]!;
+    for (let depth = 0; depth < 6 && at >= 0; depth++) {
+      if (types[snap.nodes[at * width + typeAt]!] === "object") {
+        const name = snap.strings[snap.nodes[at * width + nameAt]!]!;
+        if (OWNERS.has(name)) return name + " > ";
+      }
+      at = retainer[at]!;
+    }
+    return "";
+  };
   const result: Census = new Map();
   for (let i = 0; i < snap.nodes.length; i += width) {
     const type = types[snap.nodes[i + typeAt]!]!;
@@ -39,7 +94,7 @@ async function census(path: string): Promise<Census> {
     } else if (type === "code" || type === "hidden") {
       name = name.slice(0, 40);
     }
-    const key = `${type} ${name}`.trim();
+    const key = (byOwner ? ownerOf(i / width) : "") + `${type} ${name}`.trim();
     const entry = result.get(key) ?? { count: 0, size: 0 };
     entry.count++;
     entry.size += snap.nodes[i + sizeAt]!;
