@@ -505,8 +505,7 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
     }
     const trust = "pass the CA to QSslConfiguration.setCaCertificates(), or the server's " +
       "certificate to ignoreSslErrors([new QSslError(kind, certificate)])";
-    const verifyNone =
-      this.#ssl().peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
+    const verifyNone = this.#ssl().peerVerifyMode() === QSslConfiguration.PeerVerifyMode.VerifyNone;
     return this.#ignoreAllSslErrors || verifyNone
       ? `; ${
         verifyNone ? "PeerVerifyMode.VerifyNone" : "ignoreSslErrors() without a list"
