@@ -13,7 +13,7 @@ import { isToken } from "./http_head.ts";
  * parameters in the order they were written (duplicates kept, so a consumer
  * can refuse them).
  *
- * @example
+ * @example An offer as parsed
  * ```ts
  * import type { ExtensionElement } from "@qtws/websockets/protocol";
  *
@@ -146,7 +146,7 @@ export function parseExtensionHeader(value: string): ExtensionElement[] {
 /**
  * Formats extension elements as a `Sec-WebSocket-Extensions` value.
  *
- * @example
+ * @example Format an answer
  * ```ts
  * import { formatExtensionHeader } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

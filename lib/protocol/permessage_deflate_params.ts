@@ -76,7 +76,7 @@ export interface PerMessageDeflateOptions {
  * The parameters both ends agreed on, as they apply: window sizes are the
  * effective ones (15 where none was negotiated).
  *
- * @example
+ * @example The defaults, as agreed when nothing was negotiated
  * ```ts
  * import type { PerMessageDeflateParameters } from "@qtws/websockets/protocol";
  *
@@ -102,7 +102,7 @@ export interface PerMessageDeflateParameters {
 /**
  * A server's acceptance of one permessage-deflate offer.
  *
- * @example
+ * @example A server accepts Chromium's offer
  * ```ts
  * import { negotiatePerMessageDeflate, type PerMessageDeflateAcceptance } from "@qtws/websockets/protocol";
  *
@@ -191,7 +191,7 @@ function readParams(element: ExtensionElement, isResponse: boolean): DeflatePara
 /**
  * Checks options given by the application; throws for a programmer error.
  *
- * @example
+ * @example A window of 16 bits is refused
  * ```ts
  * import { checkPerMessageDeflateOptions } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
