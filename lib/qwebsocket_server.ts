@@ -1202,7 +1202,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
   /**
    * Accepts permessage-deflate compression (RFC 7692) from clients that offer
    * it (browsers do), or not. Off by default, as in Node's `ws`: each
-   * compressing connection holds zlib state (up to about 300 KiB with the
+   * compressing connection holds zlib state (about 260 KiB with the
    * default 32 KiB windows and context takeover; see
    * `setPerMessageDeflateOptions()` and docs/permessage-deflate.md). The
    * first acceptable offer of a client is taken; invalid offers are declined.
