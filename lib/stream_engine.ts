@@ -278,6 +278,19 @@ export class StreamEngine implements SocketEngine {
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
           continue;
         }
+        const space = this.#conn.payloadSpace;
+        if (space !== null) {
+          // The rest of a large frame goes straight into the frame's own
+          // buffer: no pieces kept, no copy when it is complete.
+          const n = await this.#channel.readInto(space);
+          if (this.#finishing) return;
+          if (n === null) {
+            this.#onEof();
+            return;
+          }
+          this.#receivePayload(n);
+          continue;
+        }
         const chunk = await this.#channel.read();
         if (this.#finishing) return;
         if (chunk === null) {
@@ -299,6 +312,14 @@ export class StreamEngine implements SocketEngine {
     // After a close frame or a failure, bytes are read only to see the end.
     if (conn.inputEnded) return;
     conn.receive(chunk);
+    this.#pullOutput();
+    this.#maybeShutdown();
+  }
+
+  #receivePayload(n: number): void {
+    const conn = this.#conn;
+    if (conn.inputEnded) return;
+    conn.receivePayload(n);
     this.#pullOutput();
     this.#maybeShutdown();
   }

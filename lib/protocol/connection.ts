@@ -249,24 +249,76 @@ export class WebSocketConnection {
     try {
       this.#parser.push(chunk);
     } catch (error) {
-      if (error instanceof WebSocketProtocolError) {
-        this.#fail(error);
-      } else {
-        // A handler threw. The parser has stopped and the rest of the chunk is
-        // lost, so the byte stream can no longer be followed: fail with 1011
-        // (RFC 6455 §7.4.1, an unexpected condition) rather than stay "open"
-        // while ignoring everything, the peer's close frame included.
-        this.#fail(
-          new WebSocketProtocolError(
-            "LOCAL_FAILURE",
-            1011,
-            "Internal error while handling a frame",
-          ),
-          false,
-        );
-        throw error;
-      }
+      this.#receiveFailed(error);
     }
+  }
+
+  /**
+   * Where the rest of a large frame's payload can be read to directly (see
+   * `FrameParser.payloadSpace`), or `null`: then read a chunk and pass it to
+   * {@linkcode WebSocketConnection.receive}.
+   *
+   * @example Read the rest of a large frame into its own buffer
+   * ```ts
+   * import { encodeFrame, WebSocketConnection } from "@qtws/websockets/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const sizes: number[] = [];
+   * const server = new WebSocketConnection({ role: "server" }, {
+   *   textFrame() {},
+   *   binaryFrame() {},
+   *   textMessage() {},
+   *   binaryMessage(message) {
+   *     sizes.push(message.length);
+   *   },
+   *   ping() {},
+   *   pong() {},
+   *   closeReceived() {},
+   *   failed() {},
+   * });
+   * const wire = encodeFrame(0x82, new Uint8Array(100_000), 0x01020304);
+   * server.receive(wire.slice(0, 40_000));
+   * const space = server.payloadSpace!;
+   * space.set(wire.subarray(40_000));
+   * server.receivePayload(space.length);
+   * assert.deepEqual(sizes, [100_000]);
+   * ```
+   */
+  get payloadSpace(): Uint8Array | null {
+    return this.#inputEnded ? null : this.#parser.payloadSpace;
+  }
+
+  /**
+   * Takes `n` bytes written at the start of
+   * {@linkcode WebSocketConnection.payloadSpace}, as
+   * {@linkcode WebSocketConnection.receive} takes a chunk.
+   *
+   * @param n How many bytes were written.
+   * @throws Whatever a handler threw, after failing the connection with 1011.
+   */
+  receivePayload(n: number): void {
+    if (this.#inputEnded) return;
+    try {
+      this.#parser.pushPayload(n);
+    } catch (error) {
+      this.#receiveFailed(error);
+    }
+  }
+
+  #receiveFailed(error: unknown): void {
+    if (error instanceof WebSocketProtocolError) {
+      this.#fail(error);
+      return;
+    }
+    // A handler threw. The parser has stopped and the rest of the chunk is
+    // lost, so the byte stream can no longer be followed: fail with 1011
+    // (RFC 6455 §7.4.1, an unexpected condition) rather than stay "open"
+    // while ignoring everything, the peer's close frame included.
+    this.#fail(
+      new WebSocketProtocolError("LOCAL_FAILURE", 1011, "Internal error while handling a frame"),
+      false,
+    );
+    throw error;
   }
 
   /**

@@ -54,6 +54,10 @@ export interface FrameParserHandler {
   frame(opcode: number, fin: boolean, rsv: number, payload: Uint8Array): void;
 }
 
+// Frames from this size on get a buffer of their own once a quarter has
+// arrived (see payloadSpace).
+const DIRECT_MIN = 65536;
+
 const enum Stage {
   Header,
   Payload,
@@ -105,6 +109,8 @@ export class FrameParser {
   #masked = false;
   #received = 0;
   #parts: ByteAccumulator | null = null;
+  // A large frame's own payload buffer, once a quarter of it has arrived.
+  #direct: Uint8Array | null = null;
 
   /**
    * Creates a parser.
@@ -146,7 +152,43 @@ export class FrameParser {
    * The number of bytes held for a frame that is not complete yet.
    */
   get bufferedBytes(): number {
-    return this.#headerFill + (this.#parts?.length ?? 0);
+    return this.#headerFill + (this.#parts?.length ?? 0) +
+      (this.#direct === null ? 0 : this.#received);
+  }
+
+  /**
+   * Where the rest of a large frame's payload can be read to directly: the
+   * unfilled part of the frame's own buffer, so the bytes are neither kept
+   * in pieces nor copied once more when the frame is complete. Hand what was
+   * written there to {@linkcode FrameParser.pushPayload}.
+   *
+   * `null` unless a frame of 64 KiB or more is being read and a quarter of it
+   * has arrived: a header alone never makes the parser allocate its payload.
+   *
+   * @example Read the second half of a frame into its own buffer
+   * ```ts
+   * import { encodeFrame, FrameParser } from "@qtws/websockets/protocol";
+   * import assert from "node:assert/strict";
+   *
+   * const sent = new Uint8Array(100_000).fill(7);
+   * const wire = encodeFrame(0x82, sent, 0x01020304);
+   * let received: Uint8Array | null = null;
+   * const parser = new FrameParser({ role: "server" }, {
+   *   frame(_opcode, _fin, _rsv, payload) {
+   *     received = payload;
+   *   },
+   * });
+   * parser.push(wire.slice(0, 50_014));
+   * const space = parser.payloadSpace!;
+   * assert.equal(space.length, 50_000);
+   * space.set(wire.subarray(50_014));
+   * parser.pushPayload(space.length);
+   * assert.deepEqual(received, sent);
+   * ```
+   */
+  get payloadSpace(): Uint8Array | null {
+    const direct = this.#direct;
+    return direct === null || this.#stopped ? null : direct.subarray(this.#received);
   }
 
   /**
@@ -166,6 +208,39 @@ export class FrameParser {
     this.#headerFill = 0;
     this.#parts?.clear();
     this.#parts = null;
+    this.#direct = null;
+  }
+
+  /**
+   * Takes `n` bytes that were written at the start of
+   * {@linkcode FrameParser.payloadSpace}: unmasks them and, when they complete
+   * the frame, hands it on.
+   *
+   * @param n How many bytes were written (at most `payloadSpace.length`).
+   * @throws {WebSocketProtocolError} When a handler rejects the payload.
+   */
+  pushPayload(n: number): void {
+    const direct = this.#direct;
+    if (this.#stopped || direct === null || n <= 0) return;
+    const start = this.#received;
+    if (n > direct.length - start) {
+      throw new RangeError(`Cannot take ${n} bytes: only ${direct.length - start} were free`);
+    }
+    const piece = direct.subarray(start, start + n);
+    try {
+      if (this.#masked) applyMask(piece, this.#mask, start & 3);
+      this.#received = start + n;
+      if (this.#received < this.#length) {
+        this.#handler.partialPayload?.(piece);
+        return;
+      }
+      this.#direct = null;
+      this.#stage = Stage.Header;
+      this.#handler.frame(this.#opcode, this.#fin, this.#rsv, direct);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
   }
 
   /**
@@ -343,14 +418,27 @@ export class FrameParser {
     const take = available < needed ? available : needed;
     const piece = chunk.subarray(pos, pos + take);
     if (this.#masked) applyMask(piece, this.#mask, this.#received & 3);
-    const parts = this.#parts ??= new ByteAccumulator();
-    parts.push(piece);
-    this.#received += take;
-    if (this.#received < this.#length) {
+    const received = this.#received + take;
+    let direct = this.#direct;
+    if (
+      direct === null && this.#length >= DIRECT_MIN && received * 4 >= this.#length &&
+      received < this.#length
+    ) {
+      // A quarter has arrived: the frame gets its own buffer, so the rest
+      // can be read straight into it (payloadSpace) and nothing is joined.
+      direct = this.#direct = new Uint8Array(this.#length);
+      if (this.#parts !== null) direct.set(this.#parts.concat());
+      this.#parts = null;
+    }
+    if (direct !== null) direct.set(piece, this.#received);
+    else (this.#parts ??= new ByteAccumulator()).push(piece);
+    this.#received = received;
+    if (received < this.#length) {
       this.#handler.partialPayload?.(piece);
       return pos + take;
     }
-    const payload = parts.concat();
+    const payload = direct ?? this.#parts!.concat();
+    this.#direct = null;
     this.#stage = Stage.Header;
     this.#handler.frame(this.#opcode, this.#fin, this.#rsv, payload);
     return pos + take;

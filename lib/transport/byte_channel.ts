@@ -30,6 +30,15 @@ export interface ByteChannel {
    */
   read(): Promise<Uint8Array | null>;
   /**
+   * Reads into `target` (the rest of a large frame, into the frame's own
+   * buffer), waiting for bytes.
+   *
+   * @param target Where the bytes go; a read may fill less of it.
+   * @returns How many bytes were read, or `null` at the end of the stream.
+   * @throws {TransportError} When the connection fails.
+   */
+  readInto(target: Uint8Array): Promise<number | null>;
+  /**
    * Writes all of `data`.
    *
    * @param data The bytes.
@@ -135,6 +144,17 @@ export class ConnChannel implements ByteChannel {
 
   release(): void {
     this.#released = true;
+  }
+
+  async readInto(target: Uint8Array): Promise<number | null> {
+    const limit = this.#limit;
+    try {
+      return await this.#conn.read(
+        limit > 0 && target.length > limit ? target.subarray(0, limit) : target,
+      );
+    } catch (error) {
+      throw classifyError(error, this.#where());
+    }
   }
 
   write(data: Uint8Array): Promise<void> {
