@@ -58,9 +58,9 @@ export interface ByteChannel {
   release(): void;
 }
 
-// Read buffers start small so an idle connection holds little memory, and
-// grow while reads keep filling them.
-const MIN_READ = 1024;
+// Read buffers start small so an idle connection holds little memory (a
+// waiting read pins its buffer), and grow while reads keep filling them.
+const MIN_READ = 512;
 const MAX_READ = 256 * 1024;
 
 function endpointOf(addr: Deno.Addr): Endpoint {
