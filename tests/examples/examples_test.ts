@@ -184,6 +184,24 @@ Deno.test("examples: echoserver (with --debug) and echoclient echo Hello, world!
   }, ["--debug"]);
 });
 
+Deno.test("examples: echoserver --compress agrees permessage-deflate with a client that offers it (RFC 7692)", async () => {
+  const port = freePort();
+  await running(withPorts(entry("echoserver").command, { ws: port }), async (server) => {
+    await server.waitFor(new RegExp(`Echo server listening on ws://127\\.0\\.0\\.1:${port}/`));
+    await using socket = new QWebSocket(); // offers permessage-deflate by default
+    const message = "compressible ".repeat(1000);
+    const echo = new Promise<string>((resolve, reject) => {
+      socket.addEventListener("textMessageReceived", (e) => resolve(e.message));
+      socket.addEventListener("error", () => reject(new Error(socket.errorString())));
+    });
+    socket.addEventListener("connected", () => socket.sendTextMessage(message));
+    socket.open(`ws://127.0.0.1:${port}`);
+    assert.equal(await echo, message);
+    assert.notEqual(socket.perMessageDeflate(), null, "the server accepted the offer");
+    await server.waitFor(/Client connected: 127\.0\.0\.1:\d+ \(permessage-deflate\)/);
+  }, ["--debug", "--compress"]);
+});
+
 Deno.test("examples: sslechoserver and sslechoclient echo over wss:// with the example certificate", async () => {
   const port = freePort();
   await running(withPorts(entry("sslechoserver").command, { ws: port }), async (server) => {
