@@ -51,7 +51,29 @@ const SocketError = QAbstractSocket.SocketError;
 /** The default bound of the client's opening phase (connect, TLS and upgrade), in ms. */
 export const DEFAULT_OPEN_TIMEOUT = 10000;
 
-/** Every event a {@linkcode QWebSocket} dispatches, by type (Qt's signal names). */
+/**
+ * Every event a {@linkcode QWebSocket} dispatches, by type (Qt's signal names).
+ *
+ * @example A helper that waits for any signal, typed by the map
+ * ```ts
+ * import { QAbstractSocket, QWebSocket, type QWebSocketEventMap } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * function nextEvent<K extends keyof QWebSocketEventMap & string>(
+ *   socket: QWebSocket,
+ *   type: K,
+ * ): Promise<QWebSocketEventMap[K]> {
+ *   return new Promise((resolve) => socket.addEventListener(type, resolve, { once: true }));
+ * }
+ *
+ * const socket = new QWebSocket();
+ * const error = nextEvent(socket, "error");
+ * const disconnected = nextEvent(socket, "disconnected");
+ * socket.open("ftp://example.com/"); // not a WebSocket URL: fails without touching the network
+ * assert.equal((await error).error, QAbstractSocket.SocketError.ConnectionRefusedError);
+ * assert.equal((await disconnected).type, "disconnected");
+ * ```
+ */
 export interface QWebSocketEventMap {
   /** The socket is about to close (either side started the closing handshake). */
   aboutToClose: Event;

@@ -92,7 +92,24 @@ export const DEFAULT_SERVER_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 /** The default limit on incoming messages of accepted sockets: 64 MiB. */
 export const DEFAULT_SERVER_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
-/** Every event a {@linkcode QWebSocketServer} dispatches, by type (Qt's signal names). */
+/**
+ * Every event a {@linkcode QWebSocketServer} dispatches, by type (Qt's signal names).
+ *
+ * @example Log a chosen set of signals
+ * ```ts
+ * import { QWebSocketServer, type QWebSocketServerEventMap } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const server = new QWebSocketServer("Chat", QWebSocketServer.SslMode.NonSecureMode);
+ * const log: string[] = [];
+ * const logged: (keyof QWebSocketServerEventMap)[] = ["newConnection", "serverError", "closed"];
+ * for (const type of logged) server.addEventListener(type, (e) => log.push(e.type));
+ *
+ * // A plain HTTP request on the WebSocket route, as a Deno.serve handler receives it.
+ * server.handleRequest(new Request("http://127.0.0.1:8000/chat"));
+ * assert.deepEqual(log, ["serverError"]);
+ * ```
+ */
 export interface QWebSocketServerEventMap {
   /**
    * Accepting a connection failed (out of descriptors, say). The server

@@ -7,7 +7,24 @@
 import { QSslCertificate } from "./qssl_certificate.ts";
 import { QSslKey } from "./qssl_key.ts";
 
-/** How strictly the peer's certificate is checked (Qt's `QSslSocket::PeerVerifyMode`). */
+/**
+ * How strictly the peer's certificate is checked (Qt's `QSslSocket::PeerVerifyMode`).
+ *
+ * @example A client for a test server whose certificate names another host
+ * ```ts
+ * import { PeerVerifyMode, QSslConfiguration, QWebSocket } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const config = QSslConfiguration.defaultConfiguration();
+ * assert.equal(config.peerVerifyMode(), PeerVerifyMode.AutoVerifyPeer);
+ * // On Deno this skips only the host name check: the chain must still be trusted.
+ * config.setPeerVerifyMode(PeerVerifyMode.VerifyNone);
+ *
+ * const socket = new QWebSocket();
+ * socket.setSslConfiguration(config);
+ * assert.equal(socket.sslConfiguration().peerVerifyMode(), PeerVerifyMode.VerifyNone);
+ * ```
+ */
 export const PeerVerifyMode = {
   /** Do not check the peer's certificate (clients on Deno: skips the host name check only). */
   VerifyNone: 0,
