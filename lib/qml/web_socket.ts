@@ -27,7 +27,26 @@ const State = QAbstractSocket.SocketState;
 /** Qt's QML `WebSocket` reports this when a message is sent while not `Open`. */
 const NOT_OPEN = "Messages can only be sent when the socket is open.";
 
-/** Every event a declarative {@linkcode WebSocket} dispatches, by type (QML's signal names). */
+/**
+ * Every event a declarative {@linkcode WebSocket} dispatches, by type (QML's signal names).
+ *
+ * @example Named handlers, typed through the map
+ * ```ts
+ * import { WebSocket as QmlWebSocket, type WebSocketEventMap } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const problems: string[] = [];
+ * function onErrorString(e: WebSocketEventMap["errorStringChanged"]): void {
+ *   if (e.errorString !== "") problems.push(e.errorString);
+ * }
+ *
+ * const socket = new QmlWebSocket();
+ * socket.addEventListener("errorStringChanged", onErrorString);
+ * socket.active = true; // but no url was set
+ * assert.equal(socket.status, QmlWebSocket.Status.Error); // reading it applies the properties
+ * assert.match(problems[0]!, /url is empty/);
+ * ```
+ */
 export interface WebSocketEventMap {
   /** `status` changed. */
   statusChanged: StatusChangedEvent;
@@ -51,6 +70,19 @@ export interface WebSocketEventMap {
  * Initial property values for a {@linkcode WebSocket}, as the property block
  * of a QML declaration. They are applied together, so `{ url, active: true }`
  * opens one connection.
+ *
+ * @example Declare a client, to connect later
+ * ```ts
+ * import { WebSocket as QmlWebSocket, type WebSocketInit } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const init: WebSocketInit = { url: "ws://127.0.0.1:1234/chat", requestedSubprotocols: ["chat.v1"] };
+ * const socket = new QmlWebSocket(init);
+ * assert.equal(socket.url?.href, "ws://127.0.0.1:1234/chat");
+ * assert.deepEqual(socket.requestedSubprotocols, ["chat.v1"]);
+ * // Not active, so not connecting: add `active: true` to connect at once.
+ * assert.equal(socket.status, QmlWebSocket.Status.Closed);
+ * ```
  */
 export interface WebSocketInit {
   /** The server to connect to (see {@linkcode WebSocket.url}). */

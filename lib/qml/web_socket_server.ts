@@ -21,7 +21,25 @@ import {
 } from "./events.ts";
 import { type WebSocket, wrapAcceptedSocket } from "./web_socket.ts";
 
-/** Every event a declarative {@linkcode WebSocketServer} dispatches, by type (QML's signal names). */
+/**
+ * Every event a declarative {@linkcode WebSocketServer} dispatches, by type (QML's signal names).
+ *
+ * @example Named handlers, typed through the map
+ * ```ts
+ * import { WebSocketServer, type WebSocketServerEventMap } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const urls: string[] = [];
+ * function onUrlChanged(e: WebSocketServerEventMap["urlChanged"]): void {
+ *   urls.push(String(e.url));
+ * }
+ *
+ * const server = new WebSocketServer();
+ * server.addEventListener("urlChanged", onUrlChanged);
+ * server.port = 1234; // the url follows host and port
+ * assert.deepEqual(urls, ["ws://127.0.0.1:1234/"]);
+ * ```
+ */
 export interface WebSocketServerEventMap {
   /** A client completed its opening handshake; `webSocket` is its connection. */
   clientConnected: ClientConnectedEvent;
@@ -44,6 +62,19 @@ export interface WebSocketServerEventMap {
 /**
  * Initial property values for a {@linkcode WebSocketServer}, as the property
  * block of a QML declaration; they are applied together.
+ *
+ * @example Declare a server, to listen later
+ * ```ts
+ * import { WebSocketServer, type WebSocketServerInit } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const init: WebSocketServerInit = { host: "127.0.0.1", port: 1234, name: "Chat", accept: false };
+ * const server = new WebSocketServer(init);
+ * assert.equal(server.url.href, "ws://127.0.0.1:1234/");
+ * assert.equal(server.name, "Chat");
+ * // Not listening: add `listen: true` (and run with --allow-net) to listen at once.
+ * assert.equal(server.listen, false);
+ * ```
  */
 export interface WebSocketServerInit {
   /** The address to listen on (see {@linkcode WebSocketServer.host}). */
