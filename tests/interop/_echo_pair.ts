@@ -57,6 +57,12 @@ export interface PairOptions {
   exchanged?: (probe: SocketProbe) => void;
   /** Whether the peer is a process the test can kill mid-connection. */
   peerDies?: boolean;
+  /**
+   * Whether the peer's client fails the connection when our server selects
+   * none of the subprotocols it offered (Node's ws: "Server sent no
+   * subprotocol"). RFC 6455 §4.1 lets a client go on without one, as most do.
+   */
+  peerClientRequiresSubprotocol?: boolean;
   /** For wss: our client's configuration (trusting the test CA) and our server's. */
   tls?: { client: QSslConfiguration; server: QSslConfiguration };
   /** Adjusts our client's handshake options (tests/deflate/ sets permessage-deflate). */
@@ -334,11 +340,31 @@ export async function peerClientAgainstOurServer(
 
     ({ peer, probe } = await accept("/echo?pair=4", "http://peer-4.interop.test", ["interop.v9"]));
     try {
-      await t.step("RFC 6455 §4.2.2: no common subprotocol: connected without one", async () => {
-        assert.equal(probe.socket.subprotocol(), "", "our subprotocol()");
-        assert.equal((await peer.expect("connected")).subprotocol, "", "the peer's");
+      if (options.peerClientRequiresSubprotocol) {
+        await t.step(
+          "RFC 6455 §4.2.2: no common subprotocol: we answer without one, the client fails",
+          async () => {
+            assert.equal(probe.socket.subprotocol(), "", "our subprotocol()");
+            await peer.expect("error");
+            const seen = await peer.expect("disconnected");
+            assert.equal(seen.closeCode, 1006, "the client dropped the connection");
+            await peerDied(probe);
+            assert.equal(probe.messages, 0, "no greeting: the client never opened");
+          },
+        );
+        await probe.socket[Symbol.asyncDispose]();
+        await peer.stop();
+        // The long close reason below, on a connection the client keeps.
+        ({ peer, probe } = await accept("/echo?pair=4", "http://peer-4.interop.test"));
+        await peer.expect("connected");
         await greeted(probe);
-      });
+      } else {
+        await t.step("RFC 6455 §4.2.2: no common subprotocol: connected without one", async () => {
+          assert.equal(probe.socket.subprotocol(), "", "our subprotocol()");
+          assert.equal((await peer.expect("connected")).subprotocol, "", "the peer's");
+          await greeted(probe);
+        });
+      }
       await t.step(
         "RFC 6455 §5.5: a long close reason is cut on a character boundary",
         async () => {
