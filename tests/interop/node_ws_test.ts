@@ -76,8 +76,17 @@ const AS_CLIENT: PairOptions = {
   peerDies: true,
   handshake: (seen) => {
     assert.equal(seen.offeredExtensions, "permessage-deflate; client_max_window_bits", "our offer");
+    assert.equal(seen.acceptedExtensions, "permessage-deflate", "ws's answer");
     assert.deepEqual(seen.extensions, ["permessage-deflate"], "the server compresses");
   },
+  // ws answers with plain "permessage-deflate": RFC 7692's defaults both ways.
+  exchanged: (probe) =>
+    assert.deepEqual(probe.socket.perMessageDeflate(), {
+      clientMaxWindowBits: 15,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 15,
+      serverNoContextTakeover: false,
+    }, "what we agreed"),
 };
 
 /** RFC 6455 §9.1: a server declines an extension by not naming it. */
@@ -96,6 +105,7 @@ const AS_SERVER: PairOptions = {
     assert.equal(seen.acceptedExtensions, "", "our response names no extension");
     assert.deepEqual(seen.extensions, [], "the client runs without extensions");
   },
+  exchanged: (probe) => assert.equal(probe.socket.perMessageDeflate(), null, "uncompressed"),
 };
 
 Deno.test("RFC 6455 interop: our QWebSocket ↔ Node ws server", async (t) => {

@@ -48,6 +48,13 @@ const wss = new ws.WebSocketServer({
   handleProtocols: (offered) => [...offered].find((p) => supported.includes(p)) ?? false,
 });
 
+// The response ws is about to send: its answer to the extension offer.
+const answers = new WeakMap();
+wss.on("headers", (headers, request) => {
+  const line = headers.find((h) => /^sec-websocket-extensions:/i.test(h));
+  answers.set(request, line === undefined ? "" : line.slice(line.indexOf(":") + 1).trim());
+});
+
 wss.on("connection", (socket, request) => {
   emit("connected", {
     subprotocol: socket.protocol,
@@ -55,6 +62,7 @@ wss.on("connection", (socket, request) => {
     path: request.url,
     extensions: extensionNames(socket),
     offeredExtensions: request.headers["sec-websocket-extensions"] ?? "",
+    acceptedExtensions: answers.get(request) ?? "",
     cipher: cipherOf(request.socket),
   });
   echo(socket);
