@@ -8,6 +8,26 @@
 
 /**
  * Stable, machine-readable names of protocol failures.
+ *
+ * @example Tell which rule a peer broke
+ * ```ts
+ * import {
+ *   FrameParser,
+ *   type WebSocketErrorCode,
+ *   WebSocketProtocolError,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * // A server receives an unmasked frame, which RFC 6455 §5.1 forbids.
+ * const parser = new FrameParser({ role: "server" }, { frame() {} });
+ * let code: WebSocketErrorCode | undefined;
+ * try {
+ *   parser.push(new Uint8Array([0x81, 0x02, 0x68, 0x69]));
+ * } catch (error) {
+ *   if (error instanceof WebSocketProtocolError) code = error.code;
+ * }
+ * assert.equal(code, "MASK_REQUIRED");
+ * ```
  */
 export type WebSocketErrorCode =
   | "RESERVED_BITS_SET"

@@ -55,13 +55,49 @@ export interface Frame {
   readonly payload: Uint8Array;
 }
 
-/** The largest payload a control frame may carry (RFC 6455 §5.5). */
+/**
+ * The largest payload a control frame may carry (RFC 6455 §5.5).
+ *
+ * @example Cut a ping's payload to fit; a longer one from the peer fails with 1002
+ * ```ts
+ * import { encodeFrame, FrameParser, MAX_CONTROL_PAYLOAD } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = new TextEncoder().encode("x".repeat(200)).subarray(0, MAX_CONTROL_PAYLOAD);
+ * assert.equal(encodeFrame(0x89, payload).length, 2 + MAX_CONTROL_PAYLOAD);
+ *
+ * const parser = new FrameParser({ role: "client" }, { frame() {} });
+ * const tooLong = encodeFrame(0x89, new Uint8Array(MAX_CONTROL_PAYLOAD + 1));
+ * assert.throws(() => parser.push(tooLong), { code: "CONTROL_FRAME_TOO_BIG", closeCode: 1002 });
+ * ```
+ */
 export const MAX_CONTROL_PAYLOAD = 125;
 
-/** The longest frame header: 2 bytes, a 64-bit length and a masking key. */
+/**
+ * The longest frame header: 2 bytes, a 64-bit length and a masking key.
+ *
+ * @example Room for any header in front of a payload
+ * ```ts
+ * import { frameHeaderSize, MAX_HEADER_SIZE } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(frameHeaderSize(125, false), 2);
+ * assert.equal(frameHeaderSize(2 ** 32, true), MAX_HEADER_SIZE); // 2 + 8 + 4
+ * ```
+ */
 export const MAX_HEADER_SIZE = 14;
 
-/** An empty payload, shared so empty frames do not allocate. */
+/**
+ * An empty payload, shared so empty frames do not allocate.
+ *
+ * @example An empty ping
+ * ```ts
+ * import { EMPTY_PAYLOAD, encodeFrame } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([...encodeFrame(0x89, EMPTY_PAYLOAD)], [0x89, 0x00]);
+ * ```
+ */
 export const EMPTY_PAYLOAD: Uint8Array = new Uint8Array(0);
 
 /**
@@ -142,6 +178,18 @@ function writeHeader(
  * @param rsv The RSV bits as a 3-bit number: RSV1 is 4, RSV2 is 2, RSV3 is 1.
  * @param opcode The 4-bit opcode.
  * @returns The byte.
+ *
+ * @example The first byte of a compressed text frame, and of a fragment
+ * ```ts
+ * import { encodeFrame, firstHeaderByte, QWebSocketProtocol } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * // FIN, RSV1 (permessage-deflate's "compressed" bit) and the text opcode.
+ * assert.equal(firstHeaderByte(true, 4, QWebSocketProtocol.OpCode.OpCodeText), 0xc1);
+ * // The first fragment of a binary message: FIN clear.
+ * const fragment = encodeFrame(firstHeaderByte(false, 0, 0x2), new Uint8Array([1, 2]));
+ * assert.deepEqual([...fragment], [0x02, 0x02, 1, 2]);
+ * ```
  */
 export function firstHeaderByte(fin: boolean, rsv: number, opcode: number): number {
   return (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xf);

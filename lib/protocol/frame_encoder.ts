@@ -8,7 +8,20 @@ import { encodeFrame, firstHeaderByte, type Frame } from "./frame.ts";
 import type { Role } from "./frame_parser.ts";
 import { DefaultMaskGenerator, type QMaskGenerator } from "./qmask_generator.ts";
 
-/** Options of a {@linkcode FrameEncoder}. */
+/**
+ * Options of a {@linkcode FrameEncoder}.
+ *
+ * @example A client that splits messages into 4-byte frames
+ * ```ts
+ * import { FrameEncoder, type FrameEncoderOptions } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const options: FrameEncoderOptions = { role: "client", frameSize: 4 };
+ * const frames = new FrameEncoder(options).encodeMessage(0x1, new TextEncoder().encode("Hello!"));
+ * // Each frame: 2 header bytes, a 4-byte masking key, then its payload.
+ * assert.deepEqual(frames.map((frame) => frame.length), [2 + 4 + 4, 2 + 4 + 2]);
+ * ```
+ */
 export interface FrameEncoderOptions {
   /** Which end sends: a client masks every frame (RFC 6455 §5.3), a server never does. */
   role: Role;
@@ -18,7 +31,20 @@ export interface FrameEncoderOptions {
   maskGenerator?: QMaskGenerator | null;
 }
 
-/** Qt's default outgoing frame size: 512 KiB. */
+/**
+ * Qt's default outgoing frame size: 512 KiB.
+ *
+ * @example A 1 MiB message leaves in two frames
+ * ```ts
+ * import { DEFAULT_OUTGOING_FRAME_SIZE, FrameEncoder } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const encoder = new FrameEncoder({ role: "server" });
+ * assert.equal(encoder.frameSize, DEFAULT_OUTGOING_FRAME_SIZE);
+ * const frames = encoder.encodeMessage(0x2, new Uint8Array(2 * DEFAULT_OUTGOING_FRAME_SIZE));
+ * assert.equal(frames.length, 2);
+ * ```
+ */
 export const DEFAULT_OUTGOING_FRAME_SIZE = 524288;
 
 /**

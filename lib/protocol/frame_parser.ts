@@ -11,16 +11,63 @@ import { WebSocketProtocolError } from "./errors.ts";
 import { EMPTY_PAYLOAD, MAX_CONTROL_PAYLOAD, MAX_HEADER_SIZE } from "./frame.ts";
 import { applyMask, readMaskKey } from "./mask.ts";
 
-/** Which end of the connection an endpoint is. */
+/**
+ * Which end of the connection an endpoint is.
+ *
+ * @example Clients mask what they send, servers never do (RFC 6455 §5.3)
+ * ```ts
+ * import { FrameEncoder, type Role } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * function maskBit(role: Role): number {
+ *   const [frame] = new FrameEncoder({ role }).encodeMessage(0x1, new Uint8Array([0x68]));
+ *   return frame![1]! & 0x80;
+ * }
+ * assert.equal(maskBit("client"), 0x80);
+ * assert.equal(maskBit("server"), 0);
+ * ```
+ */
 export type Role = "client" | "server";
 
 /**
  * The largest frame this implementation accepts: Qt's limit (`INT_MAX - 1`),
  * which fits any `Uint8Array` V8 can allocate.
+ *
+ * @example The default limit, checked on the header alone
+ * ```ts
+ * import { encodeFrameHeader, FrameParser, MAX_FRAME_SIZE } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const parser = new FrameParser({ role: "client" }, { frame() {} });
+ * assert.equal(parser.maxFrameSize, MAX_FRAME_SIZE);
+ * // A frame that announces more fails with 1009 before any payload is held.
+ * const header = encodeFrameHeader(0x82, MAX_FRAME_SIZE + 1);
+ * assert.throws(() => parser.push(header), { code: "FRAME_TOO_BIG", closeCode: 1009 });
+ * ```
  */
 export const MAX_FRAME_SIZE = 2147483646;
 
-/** Options of a {@linkcode FrameParser}. */
+/**
+ * Options of a {@linkcode FrameParser}.
+ *
+ * @example A server with a 64 KiB frame limit and permessage-deflate's RSV1
+ * ```ts
+ * import { encodeFrame, FrameParser, type FrameParserOptions } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const options: FrameParserOptions = { role: "server", maxFrameSize: 65536, allowedRsv: 4 };
+ * const sizes: number[] = [];
+ * const parser = new FrameParser(options, {
+ *   frame(_opcode, _fin, _rsv, payload) {
+ *     sizes.push(payload.length);
+ *   },
+ * });
+ * parser.push(encodeFrame(0xc2, new Uint8Array(10), 0x01020304)); // RSV1 set: allowed
+ * assert.deepEqual(sizes, [10]);
+ * const tooBig = encodeFrame(0x82, new Uint8Array(65537), 0x01020304);
+ * assert.throws(() => parser.push(tooBig), { closeCode: 1009 });
+ * ```
+ */
 export interface FrameParserOptions {
   /**
    * The role of the endpoint that receives the frames. A server requires
@@ -36,7 +83,44 @@ export interface FrameParserOptions {
   allowedRsv?: number;
 }
 
-/** Receives what a {@linkcode FrameParser} reads. */
+/**
+ * Receives what a {@linkcode FrameParser} reads.
+ *
+ * @example Refuse big frames on their header; see text as it arrives
+ * ```ts
+ * import {
+ *   encodeFrame,
+ *   encodeFrameHeader,
+ *   FrameParser,
+ *   type FrameParserHandler,
+ *   WebSocketProtocolError,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const pieces: string[] = [];
+ * const frames: string[] = [];
+ * const handler: FrameParserHandler = {
+ *   frameHeader(_opcode, _fin, _rsv, length) {
+ *     if (length > 1024) {
+ *       throw new WebSocketProtocolError("MESSAGE_TOO_BIG", 1009, `A ${length}-byte frame`);
+ *     }
+ *   },
+ *   partialPayload(piece) {
+ *     pieces.push(new TextDecoder().decode(piece));
+ *   },
+ *   frame(_opcode, _fin, _rsv, payload) {
+ *     frames.push(new TextDecoder().decode(payload));
+ *   },
+ * };
+ * const parser = new FrameParser({ role: "client" }, handler);
+ * const hello = encodeFrame(0x81, new TextEncoder().encode("Hello"));
+ * parser.push(hello.subarray(0, 4)); // the header and "He"
+ * parser.push(hello.subarray(4));
+ * assert.deepEqual(pieces, ["He"]);
+ * assert.deepEqual(frames, ["Hello"]);
+ * assert.throws(() => parser.push(encodeFrameHeader(0x82, 2048)), { closeCode: 1009 });
+ * ```
+ */
 export interface FrameParserHandler {
   /**
    * Called when a frame header has been read and checked, before its payload.

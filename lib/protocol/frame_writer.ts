@@ -12,6 +12,21 @@ import { encodeUtf8 } from "./utf8.ts";
  * What a {@linkcode FrameWriter} accepts: a {@linkcode Frame} is written as it
  * is; a string is a text message and a `Uint8Array` a binary message, both
  * fragmented at the writer's frame size.
+ *
+ * @example A text message, a binary message and a ping
+ * ```ts
+ * import { FrameWriter, type FrameWriterInput } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const inputs: FrameWriterInput[] = [
+ *   "Hi",
+ *   new Uint8Array([1, 2]),
+ *   { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: 0x9, payload: new Uint8Array() },
+ * ];
+ * const writer = new FrameWriter({ role: "server" });
+ * const chunks = await Array.fromAsync(ReadableStream.from(inputs).pipeThrough(writer));
+ * assert.deepEqual(chunks.map((c) => [...c]), [[0x81, 2, 0x48, 0x69], [0x82, 2, 1, 2], [0x89, 0]]);
+ * ```
  */
 export type FrameWriterInput = Frame | string | Uint8Array;
 
