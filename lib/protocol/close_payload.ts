@@ -10,10 +10,41 @@ import { isValidCloseCode } from "./qwebsocket_protocol.ts";
 import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 import { EMPTY_PAYLOAD } from "./frame.ts";
 
-/** The longest close reason that fits a control frame after the code. */
+/**
+ * The longest close reason that fits a control frame after the code.
+ *
+ * @example A long reason is cut to fit
+ * ```ts
+ * import {
+ *   encodeClosePayload,
+ *   MAX_CLOSE_REASON_BYTES,
+ *   parseClosePayload,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = encodeClosePayload(1001, "x".repeat(500));
+ * assert.equal(parseClosePayload(payload).reason.length, MAX_CLOSE_REASON_BYTES);
+ * ```
+ */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
-/** The code a close frame without a payload stands for (never sent). */
+/**
+ * The code a close frame without a payload stands for (never sent).
+ *
+ * @example An empty close frame reads as 1005
+ * ```ts
+ * import {
+ *   encodeClosePayload,
+ *   NO_STATUS_CODE,
+ *   parseClosePayload,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseClosePayload(new Uint8Array()).code, NO_STATUS_CODE);
+ * // Closing "with" 1005 sends a close frame without a payload.
+ * assert.equal(encodeClosePayload(NO_STATUS_CODE).length, 0);
+ * ```
+ */
 export const NO_STATUS_CODE = 1005;
 
 /**
@@ -70,7 +101,21 @@ export function encodeClosePayload(code: number, reason = ""): Uint8Array {
   return payload;
 }
 
-/** A parsed close payload. */
+/**
+ * A parsed close payload.
+ *
+ * @example Describe how the peer closed
+ * ```ts
+ * import { type ClosePayload, parseClosePayload } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * function describeClose({ code, reason }: ClosePayload): string {
+ *   return reason === "" ? `closed with ${code}` : `closed with ${code}: ${reason}`;
+ * }
+ * const payload = new Uint8Array([0x03, 0xe9, 0x62, 0x79, 0x65]); // 1001, "bye"
+ * assert.equal(describeClose(parseClosePayload(payload)), "closed with 1001: bye");
+ * ```
+ */
 export interface ClosePayload {
   /** The status code; 1005 when the payload was empty. */
   readonly code: number;

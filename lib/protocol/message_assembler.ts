@@ -14,10 +14,49 @@ import { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
  * The largest message this implementation accepts: Qt's limit (`INT_MAX - 1`).
  * Text messages are further bounded by the longest string V8 can build
  * (about 512 Mi UTF-16 units); a longer text fails with 1009.
+ *
+ * @example The default limit, checked on each frame's header
+ * ```ts
+ * import { MAX_MESSAGE_SIZE, MessageAssembler } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const ignore = () => {};
+ * const assembler = new MessageAssembler({}, {
+ *   textFrame: ignore,
+ *   binaryFrame: ignore,
+ *   textMessage: ignore,
+ *   binaryMessage: ignore,
+ * });
+ * assert.equal(assembler.maxMessageSize, MAX_MESSAGE_SIZE);
+ * assert.throws(() => assembler.header(0x2, true, MAX_MESSAGE_SIZE + 1), { closeCode: 1009 });
+ * ```
  */
 export const MAX_MESSAGE_SIZE = 2147483646;
 
-/** Receives frames and messages from a {@linkcode MessageAssembler}. */
+/**
+ * Receives frames and messages from a {@linkcode MessageAssembler}.
+ *
+ * @example Frames as they come, messages once whole
+ * ```ts
+ * import { MessageAssembler, type MessageHandler } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const log: string[] = [];
+ * const handler: MessageHandler = {
+ *   textFrame: (frame, isLastFrame) => log.push(`frame "${frame}"${isLastFrame ? " (last)" : ""}`),
+ *   binaryFrame: (frame) => log.push(`binary frame of ${frame.length} bytes`),
+ *   textMessage: (message) => log.push(`message "${message}"`),
+ *   binaryMessage: (message) => log.push(`binary message of ${message.length} bytes`),
+ * };
+ * const assembler = new MessageAssembler({}, handler);
+ * const utf8 = new TextEncoder();
+ * assembler.header(0x1, false, 3);
+ * assembler.frame(0x1, false, utf8.encode("Hel"));
+ * assembler.header(0x0, true, 2);
+ * assembler.frame(0x0, true, utf8.encode("lo"));
+ * assert.deepEqual(log, ['frame "Hel"', 'frame "lo" (last)', 'message "Hello"']);
+ * ```
+ */
 export interface MessageHandler {
   /** A text frame; `frame` holds the characters it completed. */
   textFrame(frame: string, isLastFrame: boolean): void;
@@ -29,7 +68,28 @@ export interface MessageHandler {
   binaryMessage(message: Uint8Array): void;
 }
 
-/** Options of a {@linkcode MessageAssembler}. */
+/**
+ * Options of a {@linkcode MessageAssembler}.
+ *
+ * @example A 1 KiB message limit, across fragments
+ * ```ts
+ * import { MessageAssembler, type MessageAssemblerOptions } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MessageAssemblerOptions = { maxMessageSize: 1024, codec: null };
+ * const ignore = () => {};
+ * const assembler = new MessageAssembler(options, {
+ *   textFrame: ignore,
+ *   binaryFrame: ignore,
+ *   textMessage: ignore,
+ *   binaryMessage: ignore,
+ * });
+ * assembler.header(0x2, false, 1000);
+ * assembler.frame(0x2, false, new Uint8Array(1000));
+ * // The next fragment would take the message past 1024 bytes.
+ * assert.throws(() => assembler.header(0x0, true, 100), { closeCode: 1009 });
+ * ```
+ */
 export interface MessageAssemblerOptions {
   /** The largest message, in payload bytes; larger ones fail with 1009. */
   maxMessageSize?: number;

@@ -12,6 +12,26 @@
  * call (the codec reuses its buffer): copy what must be kept. Throwing stops
  * the inflation at once, before more output is produced (how the core stops a
  * message that inflates beyond its size limit).
+ *
+ * @example A sink that keeps the output and stops past a limit
+ * ```ts
+ * import { type InflateSink, WebSocketProtocolError } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const kept: Uint8Array[] = [];
+ * let size = 0;
+ * const sink: InflateSink = (chunk) => {
+ *   size += chunk.length;
+ *   if (size > 1024) {
+ *     throw new WebSocketProtocolError("MESSAGE_TOO_BIG", 1009, "The message inflates past 1 KiB");
+ *   }
+ *   kept.push(chunk.slice()); // the view is only valid during the call
+ * };
+ * // A codec calls it as output is produced:
+ * sink(new Uint8Array(1000));
+ * assert.throws(() => sink(new Uint8Array(100)), { closeCode: 1009 });
+ * assert.equal(kept.length, 1);
+ * ```
  */
 export type InflateSink = (chunk: Uint8Array) => void;
 
