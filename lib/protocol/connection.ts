@@ -26,10 +26,58 @@ import { encodeUtf8 } from "./utf8.ts";
 const TEXT_SCRATCH = new Uint8Array(12288);
 const scratchEncoder = new TextEncoder();
 
-/** The largest outgoing frame this implementation sends (Qt's `INT_MAX - 1`). */
+/**
+ * The largest outgoing frame this implementation sends (Qt's `INT_MAX - 1`).
+ *
+ * @example Qt's QWebSocket::maxOutgoingFrameSize()
+ * ```ts
+ * import { QWebSocket } from "@qtws/websockets";
+ * import { MAX_OUTGOING_FRAME_SIZE } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(QWebSocket.maxOutgoingFrameSize(), MAX_OUTGOING_FRAME_SIZE);
+ * const socket = new QWebSocket();
+ * assert.throws(() => socket.setOutgoingFrameSize(MAX_OUTGOING_FRAME_SIZE + 1), RangeError);
+ * ```
+ */
 export const MAX_OUTGOING_FRAME_SIZE = 2147483646;
 
-/** Options of a {@linkcode WebSocketConnection}. */
+/**
+ * Options of a {@linkcode WebSocketConnection}.
+ *
+ * @example A client with a 64 KiB message limit and 4-byte outgoing frames
+ * ```ts
+ * import {
+ *   encodeFrame,
+ *   WebSocketConnection,
+ *   type WebSocketConnectionOptions,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const options: WebSocketConnectionOptions = {
+ *   role: "client",
+ *   maxMessageSize: 65536,
+ *   outgoingFrameSize: 4,
+ * };
+ * const failures: number[] = [];
+ * const ignore = () => {};
+ * const client = new WebSocketConnection(options, {
+ *   textFrame: ignore,
+ *   binaryFrame: ignore,
+ *   textMessage: ignore,
+ *   binaryMessage: ignore,
+ *   ping: ignore,
+ *   pong: ignore,
+ *   closeReceived: ignore,
+ *   failed: (error) => failures.push(error.closeCode),
+ * });
+ * client.sendText("Hello!");
+ * // Two masked frames: 2 header bytes and a 4-byte key, then 4 and 2 bytes of text.
+ * assert.deepEqual(client.takeOutput().map((frame) => frame.length), [10, 8]);
+ * client.receive(encodeFrame(0x82, new Uint8Array(65537)));
+ * assert.deepEqual(failures, [1009]);
+ * ```
+ */
 export interface WebSocketConnectionOptions {
   /** Which end this is: clients mask what they send and refuse masked frames. */
   role: Role;
@@ -50,7 +98,38 @@ export interface WebSocketConnectionOptions {
   codec?: MessageCodec | null;
 }
 
-/** Receives what a {@linkcode WebSocketConnection} reads from the peer. */
+/**
+ * Receives what a {@linkcode WebSocketConnection} reads from the peer.
+ *
+ * @example A client answers a ping and the server's close
+ * ```ts
+ * import {
+ *   encodeClosePayload,
+ *   encodeFrame,
+ *   WebSocketConnection,
+ *   type WebSocketConnectionHandler,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const events: string[] = [];
+ * const handler: WebSocketConnectionHandler = {
+ *   textFrame() {},
+ *   binaryFrame() {},
+ *   textMessage: (message) => events.push(`text "${message}"`),
+ *   binaryMessage: (message) => events.push(`binary, ${message.length} bytes`),
+ *   ping: (payload) => events.push(`ping, ${payload.length} bytes`),
+ *   pong: (payload) => events.push(`pong, ${payload.length} bytes`),
+ *   closeReceived: (code, reason) => events.push(`close ${code} "${reason}"`),
+ *   failed: (error) => events.push(`failed with ${error.closeCode}`),
+ * };
+ * const client = new WebSocketConnection({ role: "client" }, handler);
+ * client.receive(encodeFrame(0x89, new Uint8Array([1, 2])));
+ * client.receive(encodeFrame(0x88, encodeClosePayload(1000, "bye")));
+ * assert.deepEqual(events, ["ping, 2 bytes", 'close 1000 "bye"']);
+ * // The pong and the reply to the close frame are already queued.
+ * assert.deepEqual(client.takeOutput().map((frame) => frame[0]), [0x8a, 0x88]);
+ * ```
+ */
 export interface WebSocketConnectionHandler extends MessageHandler {
   /** A ping arrived; the pong is already queued. */
   ping(payload: Uint8Array): void;

@@ -14,14 +14,77 @@ import {
   parseExtensionHeader,
 } from "./extension_header.ts";
 
-/** The extension's registered name (RFC 7692 §7). */
+/**
+ * The extension's registered name (RFC 7692 §7).
+ *
+ * @example Does a client offer permessage-deflate?
+ * ```ts
+ * import { parseExtensionHeader, PERMESSAGE_DEFLATE } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const header = "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits";
+ * const offers = parseExtensionHeader(header);
+ * assert.equal(offers.some((offer) => offer.name === PERMESSAGE_DEFLATE), true);
+ * ```
+ */
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 
-/** The smallest LZ77 window, as a base-2 logarithm (RFC 7692 §7.1.2). */
+/**
+ * The smallest LZ77 window, as a base-2 logarithm (RFC 7692 §7.1.2).
+ *
+ * @example Ask the server for its smallest window (256 bytes)
+ * ```ts
+ * import { formatPerMessageDeflateOffer, MIN_WINDOW_BITS } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   formatPerMessageDeflateOffer({ serverMaxWindowBits: MIN_WINDOW_BITS }),
+ *   "permessage-deflate; server_max_window_bits=8; client_max_window_bits",
+ * );
+ * ```
+ */
 export const MIN_WINDOW_BITS = 8;
-/** The largest LZ77 window (32 KiB), also the window when none was negotiated. */
+/**
+ * The largest LZ77 window (32 KiB), also the window when none was negotiated.
+ *
+ * @example The windows agreed when an offer names none
+ * ```ts
+ * import {
+ *   checkPerMessageDeflateOptions,
+ *   MAX_WINDOW_BITS,
+ *   negotiatePerMessageDeflate,
+ * } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const accepted = negotiatePerMessageDeflate("permessage-deflate", {});
+ * assert.equal(accepted?.parameters.serverMaxWindowBits, MAX_WINDOW_BITS);
+ * assert.equal(accepted?.parameters.clientMaxWindowBits, MAX_WINDOW_BITS);
+ * // A larger window cannot be asked for.
+ * assert.throws(
+ *   () => checkPerMessageDeflateOptions({ serverMaxWindowBits: MAX_WINDOW_BITS + 1 }),
+ *   RangeError,
+ * );
+ * ```
+ */
 export const MAX_WINDOW_BITS = 15;
-/** Messages shorter than this are sent uncompressed when no context is kept (as `ws`). */
+/**
+ * Messages shorter than this are sent uncompressed when no context is kept (as `ws`).
+ *
+ * @example A server that compresses only messages of 4 KiB or more
+ * ```ts
+ * import { QWebSocketServer } from "@qtws/websockets";
+ * import { DEFAULT_DEFLATE_THRESHOLD } from "@qtws/websockets/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * const server = new QWebSocketServer("feed", QWebSocketServer.SslMode.NonSecureMode);
+ * server.setPerMessageDeflateEnabled(true);
+ * server.setPerMessageDeflateOptions({
+ *   serverNoContextTakeover: true, // the threshold applies only without context takeover
+ *   threshold: 4 * DEFAULT_DEFLATE_THRESHOLD,
+ * });
+ * assert.equal(server.perMessageDeflateOptions().threshold, 4096);
+ * ```
+ */
 export const DEFAULT_DEFLATE_THRESHOLD = 1024;
 
 /**
