@@ -48,7 +48,7 @@ export type QtEventListener<E extends Event> =
  *
  * @typeParam EventMap Maps each event type to its event class.
  *
- * @example
+ * @example Typed events on a target of your own
  * ```ts
  * import { QtEventTarget } from "@qtws/websockets";
  * import assert from "node:assert/strict";

@@ -147,7 +147,7 @@ export interface QWebSocketServerEventMap {
 /**
  * Addresses to listen on, as Qt's `QHostAddress` special addresses.
  *
- * @example
+ * @example The loopback address to listen on
  * ```ts
  * import { QHostAddress } from "@qtws/websockets";
  * import assert from "node:assert/strict";

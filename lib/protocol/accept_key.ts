@@ -13,7 +13,7 @@ import { sha1 } from "./sha1.ts";
  * The GUID RFC 6455 §1.3 appends to the client's key before hashing it. No
  * endpoint that does not understand WebSocket would use it.
  *
- * @example
+ * @example The GUID of RFC 6455 §1.3
  * ```ts
  * import { WEBSOCKET_GUID } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -36,7 +36,7 @@ function toBase64(bytes: Uint8Array): string {
  * Makes a fresh `Sec-WebSocket-Key`: 16 bytes from `crypto.getRandomValues`,
  * base64-encoded. RFC 6455 §4.1 requires a new random nonce per connection.
  *
- * @example
+ * @example A fresh key for each handshake
  * ```ts
  * import { generateKey, isValidKey } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -109,7 +109,7 @@ export function computeAcceptKeySync(key: string): string {
  * python-websockets, the unused low bits of the last character are not
  * required to be zero.
  *
- * @example
+ * @example A key must decode to 16 bytes
  * ```ts
  * import { isValidKey } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

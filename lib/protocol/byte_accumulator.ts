@@ -16,7 +16,7 @@ const SMALL_PIECE = 4096;
  * Large pieces are kept as they are (no copy until {@linkcode ByteAccumulator.concat});
  * small ones are copied into a growing tail buffer.
  *
- * @example
+ * @example Gather chunks, then join them
  * ```ts
  * import { ByteAccumulator } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

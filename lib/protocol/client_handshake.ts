@@ -20,7 +20,7 @@ import {
 /**
  * What goes into a client's upgrade request.
  *
- * @example
+ * @example A wss: client with an origin, subprotocols and a token
  * ```ts
  * import type { ClientHandshakeOptions } from "@qtws/websockets/protocol";
  *
@@ -58,7 +58,7 @@ export interface ClientHandshakeOptions {
  * A built upgrade request and what the response must be checked against;
  * pass it as `expected` to {@linkcode validateServerResponse}.
  *
- * @example
+ * @example Build the request for a ws: URL
  * ```ts
  * import { buildClientRequest, type ClientHandshakeRequest } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -82,7 +82,7 @@ export interface ClientHandshakeRequest {
 /**
  * What a server's response must match: the key that was sent and what was offered.
  *
- * @example
+ * @example What the client checks the 101 response against
  * ```ts
  * import type { ExpectedServerResponse } from "@qtws/websockets/protocol";
  *
@@ -101,7 +101,7 @@ export interface ExpectedServerResponse {
 /**
  * The outcome of a successful handshake, as the server answered it.
  *
- * @example
+ * @example A 101 response without subprotocol or extensions
  * ```ts
  * import { HeaderList, type ServerHandshakeResult } from "@qtws/websockets/protocol";
  *

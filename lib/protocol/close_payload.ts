@@ -51,7 +51,7 @@ export const NO_STATUS_CODE = 1005;
  * Encodes `text` as UTF-8 and cuts it to at most `maxBytes`, never inside a
  * character.
  *
- * @example
+ * @example Cut on a character boundary
  * ```ts
  * import { truncateUtf8 } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -78,7 +78,7 @@ export function truncateUtf8(text: string, maxBytes: number): Uint8Array {
  * boundary, as Qt's `QWebSocket::close()` documents. A `code` of 1005 (no
  * status) gives an empty payload.
  *
- * @example
+ * @example A normal close with a reason, and a reason cut to fit
  * ```ts
  * import { encodeClosePayload } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -126,7 +126,7 @@ export interface ClosePayload {
 /**
  * Parses and checks a received close payload.
  *
- * @example
+ * @example Valid, empty and malformed payloads
  * ```ts
  * import { parseClosePayload } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

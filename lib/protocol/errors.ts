@@ -90,7 +90,7 @@ export class WebSocketProtocolError extends Error {
  * the server answered with, or 0 when the response was not valid HTTP or the
  * 101 response failed validation.
  *
- * @example
+ * @example Refuse an old protocol version with 426
  * ```ts
  * import { HandshakeError } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

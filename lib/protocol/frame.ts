@@ -103,7 +103,7 @@ export const EMPTY_PAYLOAD: Uint8Array = new Uint8Array(0);
 /**
  * The size of the header of a frame with a payload of `length` bytes.
  *
- * @example
+ * @example The 7-bit, 16-bit and 64-bit lengths
  * ```ts
  * import { frameHeaderSize } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -240,7 +240,7 @@ export function encodeFrame(
  * Encodes only a frame header, for sending a large unmasked payload as a
  * second chunk without copying it.
  *
- * @example
+ * @example The header of a 64 KiB binary frame
  * ```ts
  * import { encodeFrameHeader } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

@@ -40,7 +40,7 @@ export interface HttpHeadLimits {
  * The limits {@linkcode HttpHeadParser} uses unless told otherwise: a 64 KiB
  * head, 8 KiB lines (Qt's field limit) and 100 header fields.
  *
- * @example
+ * @example The default limits
  * ```ts
  * import { DEFAULT_HTTP_HEAD_LIMITS } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -71,7 +71,7 @@ function trimOws(text: string): string {
  * characters other than the delimiters `"(),/:;<=>?@[\]{}`. Header names,
  * methods and WebSocket subprotocol names (RFC 6455 §4.1) are tokens.
  *
- * @example
+ * @example Subprotocol names must be tokens
  * ```ts
  * import { isToken } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -216,7 +216,7 @@ export class HeaderList {
 /**
  * A parsed head: the start line as text and the header fields.
  *
- * @example
+ * @example The head of a 101 response
  * ```ts
  * import { HeaderList, type HttpHead } from "@qtws/websockets/protocol";
  *
@@ -472,7 +472,7 @@ function clip(text: string): string {
 /**
  * The parts of a request line (RFC 9112 §3).
  *
- * @example
+ * @example The request line of an upgrade
  * ```ts
  * import type { RequestLine } from "@qtws/websockets/protocol";
  *
@@ -491,7 +491,7 @@ export interface RequestLine {
 /**
  * The parts of a status line (RFC 9112 §4).
  *
- * @example
+ * @example The status line of a 101 response
  * ```ts
  * import type { StatusLine } from "@qtws/websockets/protocol";
  *
@@ -518,7 +518,7 @@ const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
  * visible-ASCII target and an HTTP version of 1.1 or later (RFC 6455 §4.1
  * needs HTTP/1.1).
  *
- * @example
+ * @example Parse a request line; HTTP/1.0 is refused with 400
  * ```ts
  * import { parseRequestLine } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -574,7 +574,7 @@ export function parseRequestLine(startLine: string): RequestLine {
  * (RFC 9112 §4). A missing reason phrase is accepted, with or without its
  * space, because servers omit it and clients ignore it.
  *
- * @example
+ * @example Parse a status line, with or without a reason phrase
  * ```ts
  * import { parseStatusLine } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -636,7 +636,7 @@ const REASON_PHRASES: ReadonlyMap<number, string> = new Map([
 /**
  * The standard reason phrase of an HTTP status code (RFC 9110 §15, RFC 6585).
  *
- * @example
+ * @example Known and unknown status codes
  * ```ts
  * import { reasonPhrase } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

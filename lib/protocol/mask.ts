@@ -84,7 +84,7 @@ export function applyMask(data: Uint8Array, mask: number, phase = 0): void {
 /**
  * Reads a 4-byte masking key from `bytes` at `offset` as a 32-bit number.
  *
- * @example
+ * @example The key of RFC 6455 §5.7's masked example
  * ```ts
  * import { readMaskKey } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

@@ -63,7 +63,7 @@ const POOL_WORDS = 2048;
  * The default mask source: a cryptographically secure generator that draws
  * from `crypto.getRandomValues` in batches and never returns 0.
  *
- * @example
+ * @example Masks are never 0
  * ```ts
  * import { DefaultMaskGenerator } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

@@ -156,7 +156,7 @@ export function isValidCloseCode(code: number): boolean {
  * Whether `opcode` is a control opcode (close, ping, pong or a reserved
  * control opcode): RFC 6455 §5.5 says those have the high bit of the opcode set.
  *
- * @example
+ * @example Ping is a control frame, text is not
  * ```ts
  * import { isControlOpCode, QWebSocketProtocol } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -175,7 +175,7 @@ export function isControlOpCode(opcode: number): boolean {
 /**
  * Whether `opcode` is reserved by RFC 6455 (0x3–0x7 and 0xB–0xF).
  *
- * @example
+ * @example Opcode 0x3 is reserved
  * ```ts
  * import { isReservedOpCode } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -195,7 +195,7 @@ export function isReservedOpCode(opcode: number): boolean {
  * Parses a `Sec-WebSocket-Version` value to a `QWebSocketProtocol.Version`,
  * as Qt's `versionFromString` does.
  *
- * @example
+ * @example Read a Sec-WebSocket-Version value
  * ```ts
  * import { versionFromString } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

@@ -20,7 +20,7 @@ import {
 /**
  * A client's upgrade request that passed every check of RFC 6455 §4.2.1.
  *
- * @example
+ * @example Parse an upgrade request
  * ```ts
  * import { HttpHeadParser, parseClientRequest, type ClientRequest } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -231,7 +231,7 @@ function describe(value: string | null): string {
  * in the client's order, that the server supports (Qt 6 semantics), or `""`
  * when there is none. Names are compared exactly.
  *
- * @example
+ * @example The client's most preferred supported subprotocol wins
  * ```ts
  * import { chooseSubprotocol } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -257,7 +257,7 @@ export function chooseSubprotocol(
 /**
  * What goes into a `101 Switching Protocols` answer.
  *
- * @example
+ * @example Accept with a subprotocol and a Server header
  * ```ts
  * import type { AcceptResponseOptions } from "@qtws/websockets/protocol";
  *
@@ -288,7 +288,7 @@ export interface AcceptResponseOptions {
 /**
  * What goes into a refusal.
  *
- * @example
+ * @example Refuse with a body and a Server header
  * ```ts
  * import type { RejectResponseOptions } from "@qtws/websockets/protocol";
  *

@@ -28,7 +28,7 @@ function decodeFailure(error: unknown, where: string): WebSocketProtocolError {
  * Decodes `bytes` as UTF-8, refusing anything that is not valid UTF-8
  * (overlong forms, surrogates, code points above U+10FFFF, truncated sequences).
  *
- * @example
+ * @example Decode text, or fail with 1007
  * ```ts
  * import { decodeUtf8 } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -68,7 +68,7 @@ export function decodeUtf8(bytes: Uint8Array, where = "Text message"): string {
 /**
  * Encodes text as UTF-8.
  *
- * @example
+ * @example The euro sign takes 3 bytes
  * ```ts
  * import { encodeUtf8 } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";
@@ -86,7 +86,7 @@ export function encodeUtf8(text: string): Uint8Array {
 /**
  * Whether `bytes` are valid UTF-8.
  *
- * @example
+ * @example An encoded surrogate is not valid UTF-8
  * ```ts
  * import { isValidUtf8 } from "@qtws/websockets/protocol";
  * import assert from "node:assert/strict";

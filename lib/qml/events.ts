@@ -11,7 +11,7 @@ import type { WebSocket } from "./web_socket.ts";
 /**
  * `statusChanged(Status status)` of the declarative {@linkcode WebSocket}.
  *
- * @example
+ * @example The new status
  * ```ts
  * import { StatusChangedEvent, WebSocket } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -40,7 +40,7 @@ export class StatusChangedEvent extends Event {
  * `clientConnected(WebSocket webSocket)` of the declarative `WebSocketServer`:
  * a client completed its opening handshake.
  *
- * @example
+ * @example The client's connection
  * ```ts
  * import { ClientConnectedEvent, WebSocket } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -69,7 +69,7 @@ export class ClientConnectedEvent extends Event {
 /**
  * `activeChanged(bool isActive)` of the declarative {@linkcode WebSocket}.
  *
- * @example
+ * @example The new active value
  * ```ts
  * import { ActiveChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -95,7 +95,7 @@ export class ActiveChangedEvent extends Event {
 /**
  * `errorStringChanged(QString errorString)` of both declarative types.
  *
- * @example
+ * @example The new error string
  * ```ts
  * import { ErrorStringChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -123,7 +123,7 @@ export class ErrorStringChangedEvent extends Event {
  * no argument and `WebSocketServer.urlChanged(QUrl url)` has one; here both
  * carry the new URL.
  *
- * @example
+ * @example The new url
  * ```ts
  * import { UrlChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -149,7 +149,7 @@ export class UrlChangedEvent extends Event {
 /**
  * `hostChanged(QString host)` of the declarative `WebSocketServer`.
  *
- * @example
+ * @example The new host
  * ```ts
  * import { HostChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -176,7 +176,7 @@ export class HostChangedEvent extends Event {
  * `portChanged(int port)` of the declarative `WebSocketServer`, also
  * dispatched when a server asked for port 0 learns the port it got.
  *
- * @example
+ * @example The new port
  * ```ts
  * import { PortChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -202,7 +202,7 @@ export class PortChangedEvent extends Event {
 /**
  * `nameChanged(QString name)` of the declarative `WebSocketServer`.
  *
- * @example
+ * @example The new name
  * ```ts
  * import { NameChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -228,7 +228,7 @@ export class NameChangedEvent extends Event {
 /**
  * `listenChanged(bool listen)` of the declarative `WebSocketServer`.
  *
- * @example
+ * @example The new listen value
  * ```ts
  * import { ListenChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";
@@ -254,7 +254,7 @@ export class ListenChangedEvent extends Event {
 /**
  * `acceptChanged(bool accept)` of the declarative `WebSocketServer`.
  *
- * @example
+ * @example The new accept value
  * ```ts
  * import { AcceptChangedEvent } from "@qtws/websockets";
  * import assert from "node:assert/strict";

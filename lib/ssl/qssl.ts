@@ -8,7 +8,7 @@
  * Qt's `QSsl` namespace: alert levels and types (used by the `alertReceived`
  * and `alertSent` events), certificate and key encodings.
  *
- * @example
+ * @example Alert types and encodings have Qt's values
  * ```ts
  * import { QSsl } from "@qtws/websockets";
  * import assert from "node:assert/strict";

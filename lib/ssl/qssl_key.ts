@@ -13,7 +13,7 @@ const PEM_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?--
  * certificate or of a secure server. Encrypted keys are not supported by
  * Deno's TLS: decrypt them first.
  *
- * @example
+ * @example An empty key is null
  * ```ts
  * import { QSslKey } from "@qtws/websockets";
  * import assert from "node:assert/strict";

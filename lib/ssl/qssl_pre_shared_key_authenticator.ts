@@ -9,7 +9,7 @@
  * PSK cipher suites, so the `preSharedKeyAuthenticationRequired` events that
  * carry it are never dispatched; the class exists so Qt code compiles.
  *
- * @example
+ * @example Fill in an identity
  * ```ts
  * import { QSslPreSharedKeyAuthenticator } from "@qtws/websockets";
  * import assert from "node:assert/strict";
