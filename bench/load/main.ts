@@ -141,6 +141,8 @@ interface Options {
   duration: number;
   cells: Set<string> | null;
   out: string;
+  /** A qtws checkout that takes the built-in's place (A/B of a change), or null. */
+  baseline: string | null;
 }
 
 function parseArgs(args: string[]): Options {
@@ -151,6 +153,7 @@ function parseArgs(args: string[]): Options {
     duration: 2,
     cells: null,
     out: new URL("../results/", import.meta.url).pathname,
+    baseline: null,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -165,6 +168,7 @@ function parseArgs(args: string[]): Options {
     else if (arg === "--warmup") options.warmup = Number(value());
     else if (arg === "--cells") options.cells = new Set(value().split(","));
     else if (arg === "--out") options.out = value();
+    else if (arg === "--baseline") options.baseline = value().replace(/\/?$/, "/");
     else if (arg === "--quick") {
       options.runs = 3;
       options.memoryRuns = 1;
@@ -172,7 +176,7 @@ function parseArgs(args: string[]): Options {
     } else {
       throw new Error(
         `Unknown option ${arg}. Use --runs N, --memory-runs N, --duration S, --warmup S, ` +
-          `--cells ${CELLS.map((c) => c.id).join(",")}, --out DIR, --quick`,
+          `--cells ${CELLS.map((c) => c.id).join(",")}, --out DIR, --quick, --baseline DIR`,
       );
     }
   }
@@ -231,7 +235,8 @@ class ServerProcess {
   pid = 0;
 
   constructor(script: string, core: number | null, gc: boolean) {
-    const args = ["run", NET, ...(gc ? ["--v8-flags=--expose-gc"] : []), HERE + script];
+    const path = script.startsWith("/") ? script : HERE + script;
+    const args = ["run", NET, ...(gc ? ["--v8-flags=--expose-gc"] : []), path];
     this.#child = command(core, args).spawn();
     this.#lines = lines(this.#child.stdout);
     this.#stdin = this.#child.stdin.getWriter();
@@ -289,7 +294,7 @@ async function runOnce(
     "run",
     NET,
     "--allow-run=cat",
-    HERE + script,
+    script.startsWith("/") ? script : HERE + script,
     JSON.stringify(config),
   ])
     .spawn();
@@ -402,8 +407,9 @@ async function clientCell(
   const results: Record<Side, GeneratorResult[]> = { qtws: [], deno: [] };
   for (let run = 0; run < options.runs; run++) {
     for (const side of order(run)) {
+      const baseline = side === "deno" ? options.baseline : null;
       const config: ClientConfig = {
-        impl: side,
+        impl: baseline === null ? side : "qtws",
         port: echo.port,
         inflight: cell.inflight,
         size: cell.size,
@@ -412,7 +418,8 @@ async function clientCell(
         duration: cell.duration ?? options.duration,
         serverPid: echo.pid,
       };
-      const result = await runOnce(pinning.subject, "client.ts", config);
+      const script = baseline === null ? "client.ts" : baseline + "bench/load/client.ts";
+      const result = await runOnce(pinning.subject, script, config);
       results[side].push(result);
       progress(cell, side, run, result);
     }
@@ -429,8 +436,13 @@ interface MemoryRun {
   errors: string[];
 }
 
-async function memoryRun(side: Side, connections: number, pinning: Pinning): Promise<MemoryRun> {
-  const script = side === "qtws" ? "server_qtws.ts" : "server_deno.ts";
+async function memoryRun(
+  side: Side,
+  connections: number,
+  pinning: Pinning,
+  baseline: string | null,
+): Promise<MemoryRun> {
+  const script = serverScript(side, baseline);
   const server = await new ServerProcess(script, pinning.subject, true).start();
   try {
     const idle = async (count: number, atReady: () => Promise<void>) => {
@@ -496,7 +508,7 @@ async function memoryCell(
     for (const side of order(run)) {
       let result: MemoryRun;
       try {
-        result = await memoryRun(side, connections, pinning);
+        result = await memoryRun(side, connections, pinning, options.baseline);
       } catch (error) {
         const zero = { rss: NaN, heapTotal: NaN, heapUsed: NaN, external: NaN, spaces: {} };
         result = {
@@ -552,8 +564,16 @@ function progress(cell: Cell, side: Side, run: number, r: GeneratorResult): void
     `  ${cell.id} ${side} run ${run + 1}: ${fmt(value)} ${cell.unit}` +
       (r.p50 !== null ? `  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99!.toFixed(3)} ms` : "") +
       `  cpu server ${cpu(r.serverCpu)} load/client ${cpu(r.generatorCpu)}` +
+      // CPU per message of the side under test: steadier than throughput
+      // on a shared machine.
+      (perMessage(cell, r) === null ? "" : `  ${perMessage(cell, r)!.toFixed(2)} µs/msg`) +
       (r.errors.length > 0 ? `  ERRORS: ${r.errors.join("; ")}` : ""),
   );
+}
+
+function perMessage(cell: Cell, r: GeneratorResult): number | null {
+  const cpu = cell.kind === "client" ? r.generatorCpu : r.serverCpu;
+  return cpu === null || r.messages === 0 ? null : (cpu * r.seconds * 1e6) / r.messages;
 }
 
 // --- report ---------------------------------------------------------------
@@ -673,11 +693,23 @@ function markdown(
 
 // --- main -----------------------------------------------------------------
 
+// With --baseline, qtws from another checkout takes the built-in's place:
+// an A/B of a change, alternating run by run like the main comparison.
+function serverScript(side: Side, baseline: string | null): string {
+  if (side === "qtws") return "server_qtws.ts";
+  return baseline === null ? "server_deno.ts" : baseline + "bench/load/server_qtws.ts";
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const pinning = await choosePinning();
   const started = new Date();
   console.error(`Load benchmark, ${pinning.description}.`);
+  if (options.baseline !== null) {
+    console.error(
+      `A/B: "deno" below is qtws from ${options.baseline}; nothing is written to ${options.out}.`,
+    );
+  }
   const selected = CELLS.filter((c) => options.cells === null || options.cells.has(c.id));
   if (selected.length === 0) throw new Error("No cells selected");
   const results: CellResult[] = [];
@@ -688,7 +720,8 @@ async function main(): Promise<void> {
   if (serverCells.length > 0) {
     const servers = {
       qtws: await new ServerProcess("server_qtws.ts", pinning.subject, false).start(),
-      deno: await new ServerProcess("server_deno.ts", pinning.subject, false).start(),
+      deno: await new ServerProcess(serverScript("deno", options.baseline), pinning.subject, false)
+        .start(),
     };
     try {
       for (const cell of serverCells) {
@@ -744,6 +777,10 @@ async function main(): Promise<void> {
     duration: options.duration,
   };
   const table = markdown(results, info);
+  if (options.baseline !== null) {
+    console.log(table);
+    return;
+  }
   await Deno.mkdir(options.out, { recursive: true });
   await Deno.writeTextFile(options.out + "latest.md", table);
   await Deno.writeTextFile(
