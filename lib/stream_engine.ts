@@ -11,6 +11,7 @@ import { WebSocketConnection, type WebSocketConnectionHandler } from "./protocol
 import type { WebSocketProtocolError } from "./protocol/errors.ts";
 import type { MessageCodec } from "./protocol/message_codec.ts";
 import type { Role } from "./protocol/frame_parser.ts";
+import { FramePool } from "./protocol/frame_pool.ts";
 import { QAbstractSocket } from "./protocol/qabstract_socket.ts";
 import type { QMaskGenerator } from "./protocol/qmask_generator.ts";
 import type {
@@ -35,6 +36,11 @@ const PONG_FIRST_BYTE = 0x8a;
 const PONG_SEARCH = 16;
 
 const E = QAbstractSocket.SocketError;
+
+// Shared by all connections of the process: a frame's memory goes back once
+// the frame is written (see FramePool for why), so echoing a message costs
+// one new buffer (the received message's own) instead of two or three.
+const FRAME_POOL = new FramePool();
 
 /** Options of a {@linkcode StreamEngine}. */
 export interface StreamEngineOptions extends EngineLimits {
@@ -161,6 +167,7 @@ export class StreamEngine implements SocketEngine {
         outgoingFrameSize: options.outgoingFrameSize,
         maskGenerator: options.maskGenerator,
         codec: this.#codec,
+        framePool: FRAME_POOL,
       },
       new ConnectionEvents(
         host,
@@ -458,6 +465,9 @@ export class StreamEngine implements SocketEngine {
       while (this.#queue.length > 0 && !this.#finishing) {
         const data = this.#takeBatch();
         await this.#channel.write(data);
+        // Written: nothing refers to its memory any more. (A failed write
+        // throws past this: the frame is left to the garbage collector.)
+        FRAME_POOL.give(data);
         this.#queued -= data.length;
         this.#totalWritten += data.length;
         this.#resolveDrained();
@@ -493,11 +503,13 @@ export class StreamEngine implements SocketEngine {
       queue.shift();
       return first;
     }
-    const batch = new Uint8Array(size);
+    const batch = FRAME_POOL.take(0, size) ?? new Uint8Array(size);
     let offset = 0;
     for (let i = 0; i < count; i++) {
-      batch.set(queue[i]!, offset);
-      offset += queue[i]!.length;
+      const frame = queue[i]!;
+      batch.set(frame, offset);
+      offset += frame.length;
+      FRAME_POOL.give(frame);
     }
     queue.splice(0, count);
     return batch;

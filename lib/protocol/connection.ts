@@ -13,6 +13,7 @@ import { encodeClosePayload, NO_STATUS_CODE, parseClosePayload } from "./close_p
 import { WebSocketProtocolError } from "./errors.ts";
 import { EMPTY_PAYLOAD, MAX_CONTROL_PAYLOAD } from "./frame.ts";
 import { DEFAULT_OUTGOING_FRAME_SIZE, FrameEncoder } from "./frame_encoder.ts";
+import type { FramePool } from "./frame_pool.ts";
 import { FrameParser, MAX_FRAME_SIZE, type Role } from "./frame_parser.ts";
 import { MAX_MESSAGE_SIZE, MessageAssembler, type MessageHandler } from "./message_assembler.ts";
 import type { MessageCodec } from "./message_codec.ts";
@@ -96,6 +97,12 @@ export interface WebSocketConnectionOptions {
    * `codec.threshold` bytes are compressed.
    */
   codec?: MessageCodec | null;
+  /**
+   * Where outgoing frames of up to 64 KiB get their memory (default: none).
+   * Whoever writes what {@linkcode WebSocketConnection.takeOutput} returns
+   * then gives each chunk back to the pool once it is written.
+   */
+  framePool?: FramePool | null;
 }
 
 /**
@@ -202,6 +209,7 @@ export class WebSocketConnection {
       role: options.role,
       frameSize: options.outgoingFrameSize ?? DEFAULT_OUTGOING_FRAME_SIZE,
       maskGenerator: options.maskGenerator ?? null,
+      pool: options.framePool ?? null,
     });
     const codec = options.codec ?? null;
     this.#codec = codec;

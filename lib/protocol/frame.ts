@@ -21,6 +21,7 @@
  * @module
  */
 
+import type { FramePool } from "./frame_pool.ts";
 import { applyMask } from "./mask.ts";
 
 /**
@@ -216,18 +217,22 @@ export function firstHeaderByte(fin: boolean, rsv: number, opcode: number): numb
  * @param firstByte FIN, RSV1–3 and opcode (see {@linkcode firstHeaderByte}).
  * @param payload The unmasked payload.
  * @param mask The masking key (client frames), or `undefined` (server frames).
+ * @param pool Where the frame's memory comes from (up to 64 KiB), to be given
+ *   back once the frame is written; without one, the frame is a new buffer.
  * @returns The encoded frame.
  */
 export function encodeFrame(
   firstByte: number,
   payload: Uint8Array,
   mask?: number,
+  pool?: FramePool | null,
 ): Uint8Array {
   const length = payload.length;
   const headerSize = frameHeaderSize(length, mask !== undefined);
   // Pad the front so the payload starts on a 4-byte boundary of the buffer.
   const pad = (4 - (headerSize & 3)) & 3;
-  const frame = new Uint8Array(new ArrayBuffer(pad + headerSize + length), pad);
+  const frame = pool?.take(pad, headerSize + length) ??
+    new Uint8Array(new ArrayBuffer(pad + headerSize + length), pad);
   writeHeader(frame, 0, firstByte, length, mask);
   if (length > 0) {
     frame.set(payload, headerSize);

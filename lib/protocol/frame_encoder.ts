@@ -5,6 +5,7 @@
  */
 
 import { encodeFrame, firstHeaderByte, type Frame } from "./frame.ts";
+import type { FramePool } from "./frame_pool.ts";
 import type { Role } from "./frame_parser.ts";
 import { DefaultMaskGenerator, type QMaskGenerator } from "./qmask_generator.ts";
 
@@ -29,6 +30,11 @@ export interface FrameEncoderOptions {
   frameSize?: number;
   /** Where a client gets its masking keys (default: a {@linkcode DefaultMaskGenerator}). */
   maskGenerator?: QMaskGenerator | null;
+  /**
+   * Where frames of up to 64 KiB get their memory; whoever writes them gives
+   * them back (default: none, every frame is a new buffer).
+   */
+  pool?: FramePool | null;
 }
 
 /**
@@ -65,6 +71,7 @@ export class FrameEncoder {
   readonly #role: Role;
   #frameSize: number;
   #maskGenerator: QMaskGenerator | null;
+  readonly #pool: FramePool | null;
 
   /**
    * Creates an encoder.
@@ -74,6 +81,7 @@ export class FrameEncoder {
   constructor(options: FrameEncoderOptions) {
     this.#role = options.role;
     this.#frameSize = options.frameSize ?? DEFAULT_OUTGOING_FRAME_SIZE;
+    this.#pool = options.pool ?? null;
     this.#maskGenerator = options.role === "client"
       ? options.maskGenerator ?? new DefaultMaskGenerator()
       : null;
@@ -107,8 +115,8 @@ export class FrameEncoder {
   encode(firstByte: number, payload: Uint8Array): Uint8Array {
     const generator = this.#maskGenerator;
     return generator === null
-      ? encodeFrame(firstByte, payload)
-      : encodeFrame(firstByte, payload, generator.nextMask() >>> 0);
+      ? encodeFrame(firstByte, payload, undefined, this.#pool)
+      : encodeFrame(firstByte, payload, generator.nextMask() >>> 0, this.#pool);
   }
 
   /**

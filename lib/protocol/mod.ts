@@ -32,6 +32,7 @@ export * from "./frame.ts";
 export * from "./byte_accumulator.ts";
 export * from "./frame_parser.ts";
 export * from "./frame_encoder.ts";
+export * from "./frame_pool.ts";
 export * from "./frame_reader.ts";
 export * from "./frame_writer.ts";
 export * from "./utf8.ts";
