@@ -20,6 +20,7 @@ import {
   HttpConnectTunnel,
   type ProxyCredentials,
 } from "./transport/proxy_tunnel.ts";
+import { Socks5Tunnel } from "./transport/socks5_tunnel.ts";
 
 const E = QAbstractSocket.SocketError;
 const Type = QNetworkProxy.ProxyType;
@@ -28,6 +29,7 @@ const Type = QNetworkProxy.ProxyType;
 export type ProxyRoute =
   | { kind: "direct" }
   | { kind: "http"; proxy: QNetworkProxy }
+  | { kind: "socks5"; proxy: QNetworkProxy }
   | { kind: "unusable"; socketError: QAbstractSocket.SocketError; message: string };
 
 /**
@@ -38,8 +40,8 @@ export type ProxyRoute =
  * @param setting The socket's proxy.
  * @param url The `ws:`/`wss:` (or `http:`/`https:`) URL.
  * @param read Reads an environment variable.
- * @returns Direct, an HTTP proxy (the very object the setting resolved to),
- *   or why the setting cannot be used.
+ * @returns Direct, an HTTP or SOCKS5 proxy (the very object the setting
+ *   resolved to), or why the setting cannot be used.
  */
 export function proxyRoute(
   setting: QNetworkProxy,
@@ -51,28 +53,24 @@ export function proxyRoute(
     case Type.NoProxy:
       return { kind: "direct" };
     case Type.HttpProxy:
+    case Type.Socks5Proxy: {
+      const name = proxy.type() === Type.HttpProxy ? "HttpProxy" : "Socks5Proxy";
       if (proxy.hostName().replace(/^\[|\]$/g, "") === "") {
         return {
           kind: "unusable",
           socketError: E.ProxyNotFoundError,
-          message: "The HttpProxy has no host name: call setHostName() on the QNetworkProxy",
+          message: `The ${name} has no host name: call setHostName() on the QNetworkProxy`,
         };
       }
       if (proxy.port() === 0) {
         return {
           kind: "unusable",
           socketError: E.ProxyNotFoundError,
-          message: "The HttpProxy has no port: call setPort() on the QNetworkProxy",
+          message: `The ${name} has no port: call setPort() on the QNetworkProxy`,
         };
       }
-      return { kind: "http", proxy };
-    case Type.Socks5Proxy:
-      return {
-        kind: "unusable",
-        socketError: E.UnsupportedSocketOperationError,
-        message: "SOCKS5 proxies are not supported: use QNetworkProxy.ProxyType.HttpProxy " +
-          "(an HTTP CONNECT proxy) or NoProxy",
-      };
+      return { kind: proxy.type() === Type.HttpProxy ? "http" : "socks5", proxy };
+    }
     case Type.HttpCachingProxy:
     case Type.FtpCachingProxy:
       return {
@@ -99,11 +97,13 @@ function fromEnvironment(url: URL, read: EnvironmentReader): ProxyRoute {
         socketError: E.UnsupportedSocketOperationError,
         message: `The proxy in ${choice.variable} cannot be used: ${choice.reason}`,
       };
-    case "http": {
+    case "http":
+    case "socks5": {
       const { hostname, port, user, password } = choice.proxy;
+      const type = choice.kind === "http" ? Type.HttpProxy : Type.Socks5Proxy;
       return {
-        kind: "http",
-        proxy: new QNetworkProxy(Type.HttpProxy, hostname, port, user, password),
+        kind: choice.kind,
+        proxy: new QNetworkProxy(type, hostname, port, user, password),
       };
     }
   }
@@ -114,10 +114,11 @@ export interface TunnelHooks {
   /** The socket's opening bound in ms (negative: none). */
   openTimeout: number;
   /**
-   * Asks for credentials after a 407, synchronously.
+   * Asks for credentials after a 407 (or a SOCKS5 proxy's demand for a user
+   * name and password), synchronously.
    *
    * @param proxy The proxy that asked.
-   * @param realm Its realm.
+   * @param realm Its realm (`""` for SOCKS5, which has none).
    * @returns Credentials, or `null` to give up.
    */
   authenticate(proxy: QNetworkProxy, realm: string): ProxyCredentials | null;
@@ -125,7 +126,7 @@ export interface TunnelHooks {
 
 /**
  * The tunnel for a socket's proxy setting and URL: `null` to connect
- * directly, an HTTP CONNECT tunnel, or, for a setting that cannot be used, a
+ * directly, an HTTP CONNECT or SOCKS5 tunnel, or, for a setting that cannot be used, a
  * tunnel whose `open()` fails with the reason (so the failure reaches the
  * application as an `error` event, never as a throw from `open()`).
  *
@@ -149,17 +150,24 @@ export function tunnelFor(setting: QNetworkProxy, url: URL, hooks: TunnelHooks):
           return Promise.reject(new TransportError(route.socketError, route.message));
         },
       };
-    case "http": {
+    case "http":
+    case "socks5": {
       const proxy = route.proxy;
-      return new HttpConnectTunnel({
+      const server = {
         hostname: proxy.hostName().replace(/^\[|\]$/g, ""),
         port: proxy.port(),
         user: proxy.user(),
         password: proxy.password(),
-      }, {
-        timeout: hooks.openTimeout < 0 ? DEFAULT_PROXY_TIMEOUT : Math.max(1, hooks.openTimeout / 2),
-        authenticate: (realm) => hooks.authenticate(proxy, realm),
-      });
+      };
+      const timeout = hooks.openTimeout < 0
+        ? DEFAULT_PROXY_TIMEOUT
+        : Math.max(1, hooks.openTimeout / 2);
+      return route.kind === "http"
+        ? new HttpConnectTunnel(server, {
+          timeout,
+          authenticate: (realm) => hooks.authenticate(proxy, realm),
+        })
+        : new Socks5Tunnel(server, { timeout, authenticate: () => hooks.authenticate(proxy, "") });
     }
   }
 }

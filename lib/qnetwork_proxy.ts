@@ -1,6 +1,6 @@
 /**
  * `QNetworkProxy`: how a `QWebSocket` reaches its server (directly, through
- * an HTTP CONNECT proxy, or as the environment variables say).
+ * an HTTP CONNECT or SOCKS5 proxy, or as the environment variables say).
  *
  * @module
  */
@@ -17,15 +17,23 @@
  *   verifies the server's name, not the proxy's. With a user or password set,
  *   `Proxy-Authorization: Basic` is sent from the first request; a 407 answer
  *   dispatches `proxyAuthenticationRequired` on the socket.
- * - `NoProxy`: connect directly.
+ * - `Socks5Proxy`: `ws:` and `wss:` connections go through a SOCKS5 CONNECT
+ *   (RFC 1928), TLS end to end as for `HttpProxy`. The target's name is sent
+ *   to the proxy, which resolves it (Qt's `HostNameLookupCapability`); IP
+ *   addresses are sent as addresses. With a user or password set,
+ *   username/password authentication (RFC 1929) is offered besides none; a
+ *   proxy that wants a password it did not get, or refuses it, dispatches
+ *   `proxyAuthenticationRequired` (realm `""`). CONNECT reply codes map to
+ *   Qt's errors as Qt's SOCKS5 engine maps them (see `docs/proxy.md`).
  * - `DefaultProxy` (the default of every socket): use the application proxy.
  *   The application proxy is itself `DefaultProxy` until set, which means the
  *   environment variables, as curl reads them: `https_proxy`/`HTTPS_PROXY`
  *   for `wss:`, `http_proxy`/`HTTP_PROXY` for `ws:`, then `all_proxy`/
- *   `ALL_PROXY`, with `no_proxy`/`NO_PROXY` exempting hosts (see
+ *   `ALL_PROXY` (`http://`, `socks5://` or `socks5h://` URLs), with
+ *   `no_proxy`/`NO_PROXY` exempting hosts (see
  *   `docs/proxy.md` for the exact rules). Reading them needs `--allow-env`;
  *   without that permission they count as unset (no prompt, no error).
- * - `Socks5Proxy`, `HttpCachingProxy`, `FtpCachingProxy`: not supported; a
+ * - `HttpCachingProxy`, `FtpCachingProxy`: cannot carry a WebSocket; a
  *   socket using one fails to open with `UnsupportedSocketOperationError`.
  *
  * The password is never shown by `console.log` / `Deno.inspect`, nor put in
@@ -40,13 +48,26 @@
  * assert.equal(proxy.type(), QNetworkProxy.ProxyType.HttpProxy);
  * assert.equal(proxy.port(), 3128);
  * ```
+ *
+ * @example A SOCKS5 proxy (an `ssh -D 1080` tunnel, dante, Tor)
+ * ```ts
+ * import { QNetworkProxy } from "@qtws/websockets";
+ * import assert from "node:assert/strict";
+ *
+ * const socks = new QNetworkProxy(QNetworkProxy.ProxyType.Socks5Proxy, "127.0.0.1", 1080);
+ * assert.equal(socks.type(), QNetworkProxy.ProxyType.Socks5Proxy);
+ * assert.equal(socks.user(), "");
+ * ```
  */
 export class QNetworkProxy {
   /** Qt's `QNetworkProxy::ProxyType` values. */
   static readonly ProxyType = {
     /** Use the application proxy (by default: the proxy environment variables). */
     DefaultProxy: 0,
-    /** SOCKS 5 (not supported). */
+    /**
+     * A SOCKS5 proxy (RFC 1928): CONNECT with the target's name resolved by
+     * the proxy, optional username/password authentication (RFC 1929).
+     */
     Socks5Proxy: 1,
     /** Connect directly. */
     NoProxy: 2,

@@ -15,10 +15,15 @@
  * does); curl ignores it because CGI servers put a request's `Proxy:` header
  * there ("httpoxy"), which a WebSocket client in a Deno program is not exposed to.
  *
- * A proxy value is `http://[user[:password]@]host[:port]` or `host[:port]`;
- * without a port, curl's default 1080 is used. User and password are
- * percent-decoded. `https://` (TLS to the proxy) and `socks*://` proxies are
- * reported as unsupported rather than silently bypassed.
+ * A proxy value is `http://[user[:password]@]host[:port]`, `host[:port]`,
+ * `socks5://...` or `socks5h://...`; without a port, curl's default 1080 is
+ * used. User and password are percent-decoded. For both SOCKS5 schemes the
+ * proxy resolves the target's name (curl resolves it locally for
+ * `socks5://`, but Deno has no `getaddrinfo`: `Deno.resolveDns` skips
+ * `/etc/hosts`, so a local lookup would not be the system's; Qt itself
+ * always sends names to a SOCKS5 proxy). `https://` (TLS to the proxy) and
+ * `socks4://`/`socks4a://` proxies are reported as unsupported rather than
+ * silently bypassed.
  *
  * Reading a variable needs `--allow-env` (or `--allow-env=HTTPS_PROXY,...`).
  * Without that permission the variable is treated as unset: the permission is
@@ -27,8 +32,10 @@
  * @module
  */
 
-/** An HTTP proxy named by an environment variable. */
+/** A proxy named by an environment variable. */
 export interface EnvironmentProxy {
+  /** The scheme it was given with (`http` when it had none). */
+  scheme: "http" | "socks5" | "socks5h";
   /** The proxy's host name or IP address (IPv6 without brackets). */
   hostname: string;
   /** The proxy's port. */
@@ -43,6 +50,7 @@ export interface EnvironmentProxy {
 export type EnvironmentChoice =
   | { kind: "direct" }
   | { kind: "http"; proxy: EnvironmentProxy; variable: string }
+  | { kind: "socks5"; proxy: EnvironmentProxy; variable: string }
   | { kind: "unsupported"; variable: string; reason: string };
 
 /** Where a connection is going. */
@@ -93,7 +101,7 @@ function firstSet(names: string[], read: EnvironmentReader): [string, string] | 
  *
  * @param target Where the connection goes.
  * @param read Reads a variable (default: the process environment, permission permitting).
- * @returns Direct, an HTTP proxy, or why the configured proxy cannot be used.
+ * @returns Direct, an HTTP or SOCKS5 proxy, or why the configured proxy cannot be used.
  */
 export function environmentProxyFor(
   target: ProxyTarget,
@@ -111,7 +119,7 @@ export function environmentProxyFor(
   const [variable, value] = found;
   const parsed = parseProxyUrl(value);
   if (typeof parsed === "string") return { kind: "unsupported", variable, reason: parsed };
-  return { kind: "http", proxy: parsed, variable };
+  return { kind: parsed.scheme === "http" ? "http" : "socks5", proxy: parsed, variable };
 }
 
 /**
@@ -124,16 +132,20 @@ export function environmentProxyFor(
 export function parseProxyUrl(value: string): EnvironmentProxy | string {
   const text = value.includes("://") ? value : `http://${value}`;
   const scheme = text.slice(0, text.indexOf("://")).toLowerCase();
-  if (scheme.startsWith("socks")) {
-    return "SOCKS proxies are not supported; use an HTTP proxy (http://host:port)";
+  if (scheme === "socks4" || scheme === "socks4a") {
+    return `SOCKS4 proxies (${scheme}://) are not supported; use socks5h://host:port or http://host:port`;
   }
   if (scheme === "https") {
     return "TLS connections to the proxy (https://) are not supported; use http://host:port";
   }
-  if (scheme !== "http") return `the proxy scheme ${scheme}:// is not supported; use http://`;
+  if (scheme !== "http" && scheme !== "socks5" && scheme !== "socks5h") {
+    return `the proxy scheme ${scheme}:// is not supported; use http:// or socks5h://`;
+  }
   let url: URL;
   try {
-    url = new URL(text);
+    // Parsed as http: so that `URL` splits the authority (it leaves a
+    // socks5: URL's host opaque).
+    url = new URL(`http${text.slice(scheme.length)}`);
   } catch {
     return "it is not a valid proxy URL; use http://host:port";
   }
@@ -149,6 +161,7 @@ export function parseProxyUrl(value: string): EnvironmentProxy | string {
     return "its port is not between 1 and 65535";
   }
   return {
+    scheme,
     hostname,
     port,
     user: percentDecode(url.username),

@@ -149,9 +149,9 @@ Deno.test("curl env: without --allow-env the variables count as unset (no prompt
   });
 });
 
-Deno.test("curl env: a SOCKS proxy in the environment fails with UnsupportedSocketOperationError, secret unprinted", async () => {
+Deno.test("curl env: a SOCKS4 proxy in the environment fails with UnsupportedSocketOperationError, secret unprinted", async () => {
   const result = await runChild("ws://localhost:9/", {
-    ALL_PROXY: "socks5://alice:top-secret@127.0.0.1:1080",
+    ALL_PROXY: "socks4://alice:top-secret@127.0.0.1:1080",
   });
   assert.equal(result.error, QAbstractSocket.SocketError.UnsupportedSocketOperationError);
   assert.match(result.errorString ?? "", /ALL_PROXY/);

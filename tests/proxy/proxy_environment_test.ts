@@ -57,12 +57,14 @@ Deno.test("curl: empty or unset variables mean a direct connection", () => {
 
 Deno.test("curl: proxy URLs with and without a scheme, credentials percent-decoded, default port 1080", () => {
   assert.deepEqual(parseProxyUrl("http://al%40ce:p%3Ass@proxy.example:3128/"), {
+    scheme: "http",
     hostname: "proxy.example",
     port: 3128,
     user: "al@ce",
     password: "p:ss",
   });
   assert.deepEqual(parseProxyUrl("proxy.example:8080"), {
+    scheme: "http",
     hostname: "proxy.example",
     port: 8080,
     user: "",
@@ -77,11 +79,11 @@ Deno.test("curl: proxy URLs with and without a scheme, credentials percent-decod
   );
 });
 
-Deno.test("curl: socks and https proxies are reported as unsupported, without repeating the value", () => {
+Deno.test("curl: socks4 and https proxies are reported as unsupported, without repeating the value", () => {
   for (
     const value of [
-      "socks5://u:secret@h:1080",
-      "socks5h://h",
+      "socks4://u:secret@h:1080",
+      "socks4a://h",
       "https://u:secret@h:443",
       "ftp://h:21",
     ]
@@ -92,7 +94,7 @@ Deno.test("curl: socks and https proxies are reported as unsupported, without re
   }
   assert.equal(typeof parseProxyUrl("http://"), "string");
   assert.equal(typeof parseProxyUrl("http://h:99999"), "string");
-  const choice = environmentProxyFor(WSS, env({ HTTPS_PROXY: "socks5://u:secret@h:1080" }));
+  const choice = environmentProxyFor(WSS, env({ HTTPS_PROXY: "socks4://u:secret@h:1080" }));
   assert.equal(choice.kind, "unsupported");
   assert.equal(choice.kind === "unsupported" && choice.variable, "HTTPS_PROXY");
 });
@@ -211,7 +213,7 @@ Deno.test("Qt QNetworkProxy::DefaultProxy: an unusable environment proxy is Unsu
   const route = proxyRoute(
     new QNetworkProxy(),
     new URL("ws://echo.example/"),
-    env({ ALL_PROXY: "socks5://u:secret@h:1080" }),
+    env({ ALL_PROXY: "socks4://u:secret@h:1080" }),
   );
   assert.equal(route.kind, "unusable");
   if (route.kind !== "unusable") return;

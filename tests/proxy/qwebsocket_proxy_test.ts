@@ -242,7 +242,6 @@ Deno.test("Qt QAbstractSocket::ProxyConnectionTimeoutError: a silent proxy times
 
 for (
   const [name, type] of [
-    ["Socks5Proxy", Type.Socks5Proxy],
     ["HttpCachingProxy", Type.HttpCachingProxy],
     ["FtpCachingProxy", Type.FtpCachingProxy],
   ] as const
