@@ -1138,13 +1138,15 @@ export class QWebSocket extends QtEventTarget<QWebSocketEventMap> {
   /**
    * Sets the proxy used by the next `open()`: `HttpProxy` (an HTTP CONNECT
    * tunnel, Basic authentication; for `wss:` TLS runs end to end inside it),
-   * `NoProxy`, or `DefaultProxy` (`QNetworkProxy.applicationProxy()`, which
-   * until set means the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`
-   * environment variables). A 407 from the proxy dispatches
-   * `proxyAuthenticationRequired(proxy, authenticator)`: fill in the
-   * authenticator synchronously and the connection is tried once more;
-   * otherwise `error(ProxyAuthenticationRequiredError)`. SOCKS5 and caching
-   * proxies fail with `UnsupportedSocketOperationError`. See `docs/proxy.md`.
+   * `Socks5Proxy` (a SOCKS5 CONNECT, the name resolved by the proxy,
+   * username/password authentication), `NoProxy`, or `DefaultProxy`
+   * (`QNetworkProxy.applicationProxy()`, which until set means the
+   * `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` environment variables).
+   * A 407 from an HTTP proxy, or a SOCKS5 proxy that wants a password or
+   * refuses it, dispatches `proxyAuthenticationRequired(proxy, authenticator)`:
+   * fill in the authenticator synchronously and the connection is tried once
+   * more; otherwise `error(ProxyAuthenticationRequiredError)`. Caching proxies
+   * fail with `UnsupportedSocketOperationError`. See `docs/proxy.md`.
    *
    * @param networkProxy The proxy.
    */
