@@ -98,7 +98,7 @@ export interface WebSocketConnectionOptions {
    */
   codec?: MessageCodec | null;
   /**
-   * Where outgoing frames of up to 64 KiB get their memory (default: none).
+   * Where outgoing frames of up to 2 MiB get their memory (default: none).
    * Whoever writes what {@linkcode WebSocketConnection.takeOutput} returns
    * then gives each chunk back to the pool once it is written.
    */

@@ -217,7 +217,7 @@ export function firstHeaderByte(fin: boolean, rsv: number, opcode: number): numb
  * @param firstByte FIN, RSV1–3 and opcode (see {@linkcode firstHeaderByte}).
  * @param payload The unmasked payload.
  * @param mask The masking key (client frames), or `undefined` (server frames).
- * @param pool Where the frame's memory comes from (up to 64 KiB), to be given
+ * @param pool Where the frame's memory comes from (up to 2 MiB), to be given
  *   back once the frame is written; without one, the frame is a new buffer.
  * @returns The encoded frame.
  */

@@ -31,7 +31,7 @@ export interface FrameEncoderOptions {
   /** Where a client gets its masking keys (default: a {@linkcode DefaultMaskGenerator}). */
   maskGenerator?: QMaskGenerator | null;
   /**
-   * Where frames of up to 64 KiB get their memory; whoever writes them gives
+   * Where frames of up to 2 MiB get their memory; whoever writes them gives
    * them back (default: none, every frame is a new buffer).
    */
   pool?: FramePool | null;

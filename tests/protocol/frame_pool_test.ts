@@ -42,11 +42,37 @@ Deno.test("frame pool: given-back memory is reused; foreign and large buffers ar
   const foreign = new Uint8Array(128);
   pool.give(foreign);
   assert.notEqual(pool.take(0, 128)!.buffer, foreign.buffer);
-  // Beyond 64 KiB the pool declines; the encoder then allocates.
+  // Beyond 2 MiB the pool declines; the encoder then allocates.
   assert.equal(pool.take(0, FramePool.MAX_SIZE + 1), null);
-  const big = new FrameEncoder({ role: "server", pool }).encode(0x82, new Uint8Array(70000));
-  pool.give(big);
-  assert.equal(big.buffer.byteLength, 70000 + 10 + 2);
+  const huge = new FrameEncoder({ role: "server", pool, frameSize: 0 })
+    .encode(0x82, new Uint8Array(FramePool.MAX_SIZE));
+  pool.give(huge);
+  assert.equal(huge.buffer.byteLength, FramePool.MAX_SIZE + 10 + 2);
+});
+
+Deno.test("frame pool: large frames (Qt's 512 KiB default) reuse a few kept buffers, each at most twice the frame", () => {
+  const pool = new FramePool();
+  const encoder = new FrameEncoder({ role: "client", pool, maskGenerator: fixedMasks() });
+  const payload = new Uint8Array(2 * 524288).fill(0x55);
+  const frames = encoder.encodeMessage(0x2, payload);
+  assert.equal(frames.length, 2);
+  const buffers = frames.map((frame) => frame.buffer);
+  for (const frame of frames) pool.give(frame);
+  // The next message's frames reuse both buffers, bytes rewritten.
+  const again = encoder.encodeMessage(0x2, payload);
+  assert.deepEqual(new Set(again.map((frame) => frame.buffer)), new Set(buffers));
+  assert.deepEqual(again[0], encodeFrame(0x02, payload.subarray(0, 524288), 0x01020304));
+  for (const frame of again) pool.give(frame);
+  // A 70,000-byte frame does not take a 576 KiB buffer (more than twice its size).
+  const small = pool.take(2, 70000)!;
+  assert.ok(!buffers.includes(small.buffer as ArrayBuffer));
+  assert.ok(small.buffer.byteLength < 2 * 70002);
+  // At most four large buffers are kept.
+  const many = Array.from({ length: 6 }, () => pool.take(0, 300000)!);
+  for (const frame of many) pool.give(frame);
+  const kept = new Set(many.map((frame) => frame.buffer));
+  const next = Array.from({ length: 6 }, () => pool.take(0, 300000)!.buffer);
+  assert.equal(next.filter((buffer) => kept.has(buffer)).length, 4);
 });
 
 class FixedMask extends QMaskGenerator {
