@@ -943,16 +943,19 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     conn: Deno.Conn,
   ): QWebSocket {
     const scheme = isTlsConn(conn) ? "wss" : "ws";
-    let url: URL;
-    try {
-      url = new URL(request.target, `${scheme}://${request.host}`);
-    } catch {
-      // A Host header that is no URL authority: keep the path, name no host.
-      url = new URL(request.target, `${scheme}://localhost`);
+    const target = request.target;
+    const host = request.host;
+    // A plain origin-form target is its own resource name: the URL parser
+    // (an op per handshake) is needed only for the rest, and for request().
+    let resourceName = plainTarget(target) ? target : null;
+    let href: string | (() => string) = () => requestUrl(scheme, host, target).href;
+    if (resourceName === null) {
+      const url = requestUrl(scheme, host, target);
+      resourceName = url.pathname + url.search;
+      href = url.href;
     }
-    // Kept as two strings until request() asks: a QNetworkRequest with a copy
+    // Kept as strings until request() asks: a QNetworkRequest with a copy
     // of every header costs about 1 KiB per idle connection.
-    const href = url.href;
     const headers = JSON.stringify(request.headers.entries());
     const maxFrameSize = this.#maxFrameSize;
     const maxMessageSize = this.#maxMessageSize;
@@ -973,7 +976,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
       request: lazyRequest(href, headers),
       origin: request.origin,
       protocol,
-      resourceName: url.pathname + url.search,
+      resourceName,
       maxFrameSize,
       maxMessageSize,
       perMessageDeflate: deflate?.parameters ?? null,
@@ -1529,9 +1532,9 @@ function messageOf(error: unknown): string {
 // header of the upgrade request, repeated fields joined as one. (A function of
 // its own, so the closure holds these two strings and nothing else of the
 // handshake's scope, such as the bytes read with the request.)
-function lazyRequest(href: string, headers: string): () => QNetworkRequest {
+function lazyRequest(href: string | (() => string), headers: string): () => QNetworkRequest {
   return () => {
-    const networkRequest = new QNetworkRequest(href);
+    const networkRequest = new QNetworkRequest(typeof href === "string" ? href : href());
     for (const [name, value] of JSON.parse(headers) as Array<[string, string]>) {
       networkRequest.setRawHeader(
         name,
@@ -1540,6 +1543,27 @@ function lazyRequest(href: string, headers: string): () => QNetworkRequest {
     }
     return networkRequest;
   };
+}
+
+function requestUrl(scheme: string, host: string, target: string): URL {
+  try {
+    return new URL(target, `${scheme}://${host}`);
+  } catch {
+    // A Host header that is no URL authority: keep the path, name no host.
+    return new URL(target, `${scheme}://localhost`);
+  }
+}
+
+// An origin-form target that the URL parser would give back unchanged as
+// pathname + search (RFC 3986 path and query characters only): no dot
+// segment to resolve (also not "%2e"), nothing it percent-encodes (the query
+// of a special scheme encodes "'"), and no empty query (a bare "?" is dropped).
+const PLAIN_TARGET =
+  /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/%]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@/%?]+)?$/;
+const DOT_SEGMENT = /\/\.|\/%2e/i;
+
+function plainTarget(target: string): boolean {
+  return PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target);
 }
 
 async function linger(channel: ByteChannel): Promise<void> {

@@ -100,7 +100,34 @@ export async function computeAcceptKey(key: string): Promise<string> {
  * @returns The 28-character base64 accept value.
  */
 export function computeAcceptKeySync(key: string): string {
-  return toBase64(sha1(new TextEncoder().encode(key + WEBSOCKET_GUID)));
+  return base64Of20(sha1(latin1OrUtf8(key + WEBSOCKET_GUID)));
+}
+
+// A key is ASCII (anything else fails isValidKey): its bytes are its char
+// codes, without a TextEncoder and its call into the runtime per handshake.
+function latin1OrUtf8(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return new TextEncoder().encode(text);
+    bytes[i] = code;
+  }
+  return bytes;
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The 28-character base64 of a SHA-1 digest (RFC 4648 §4), without btoa's
+// call into the runtime: six groups of three bytes, then two bytes and "=".
+function base64Of20(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < 18; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += BASE64[n >>> 18]! + BASE64[(n >>> 12) & 63]! + BASE64[(n >>> 6) & 63]! +
+      BASE64[n & 63]!;
+  }
+  const n = (bytes[18]! << 16) | (bytes[19]! << 8);
+  return out + BASE64[n >>> 18]! + BASE64[(n >>> 12) & 63]! + BASE64[(n >>> 6) & 63]! + "=";
 }
 
 /**

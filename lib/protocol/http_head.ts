@@ -88,6 +88,10 @@ export function isToken(text: string): boolean {
   return TOKEN.test(text);
 }
 
+// Set by HttpHeadParser right before it makes the HeaderList of a head it
+// parsed: the list takes the parser's array instead of a copy of it.
+let adopting: Array<readonly [string, string]> | null = null;
+
 /**
  * The header fields of a head, in the order they were received, looked up
  * without regard to case (RFC 9110 §5.1).
@@ -119,7 +123,11 @@ export class HeaderList {
    * @param entries `[name, value]` pairs in order.
    */
   constructor(entries: Iterable<readonly [string, string]> = []) {
-    this.#entries = Array.from(entries, ([name, value]) => [name, value] as const);
+    // The parser's own list is adopted as it is (nobody else holds it); a
+    // caller's entries are copied, so changing them later changes nothing here.
+    const adopted = adopting;
+    adopting = null;
+    this.#entries = adopted ?? Array.from(entries, ([name, value]) => [name, value] as const);
   }
 
   /** The number of header fields, duplicates counted. */
@@ -403,7 +411,8 @@ export class HttpHeadParser {
       return false;
     }
     if (text === "") {
-      this.#head = { startLine: this.#startLine, headers: new HeaderList(this.#headers) };
+      adopting = this.#headers;
+      this.#head = { startLine: this.#startLine, headers: new HeaderList() };
       return true;
     }
     this.#field(text);
