@@ -100,18 +100,23 @@ export async function computeAcceptKey(key: string): Promise<string> {
  * @returns The 28-character base64 accept value.
  */
 export function computeAcceptKeySync(key: string): string {
-  return base64Of20(sha1(latin1OrUtf8(key + WEBSOCKET_GUID)));
+  return base64Of20(sha1(keyAndGuid(key)));
 }
 
-// A key is ASCII (anything else fails isValidKey): its bytes are its char
-// codes, without a TextEncoder and its call into the runtime per handshake.
-function latin1OrUtf8(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) return new TextEncoder().encode(text);
+const GUID_BYTES: Uint8Array = new TextEncoder().encode(WEBSOCKET_GUID);
+
+// The key's bytes and the GUID's. A key is ASCII (anything else fails
+// isValidKey): its bytes are its char codes, without a TextEncoder and its
+// call into the runtime per handshake.
+function keyAndGuid(key: string): Uint8Array {
+  const length = key.length;
+  const bytes = new Uint8Array(length + GUID_BYTES.length);
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code >= 0x80) return new TextEncoder().encode(key + WEBSOCKET_GUID);
     bytes[i] = code;
   }
+  bytes.set(GUID_BYTES, length);
   return bytes;
 }
 
