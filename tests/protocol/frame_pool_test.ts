@@ -67,12 +67,14 @@ Deno.test("frame pool: large frames (Qt's 512 KiB default) reuse a few kept buff
   const small = pool.take(2, 70000)!;
   assert.ok(!buffers.includes(small.buffer as ArrayBuffer));
   assert.ok(small.buffer.byteLength < 2 * 70002);
-  // At most four large buffers are kept.
+  // Four large buffers are kept for good (more only weakly, until a full
+  // collection: whether those are still there is the garbage collector's call).
   const many = Array.from({ length: 6 }, () => pool.take(0, 300000)!);
   for (const frame of many) pool.give(frame);
   const kept = new Set(many.map((frame) => frame.buffer));
   const next = Array.from({ length: 6 }, () => pool.take(0, 300000)!.buffer);
-  assert.equal(next.filter((buffer) => kept.has(buffer)).length, 4);
+  assert.ok(next.filter((buffer) => kept.has(buffer)).length >= 4);
+  assert.equal(new Set(next).size, 6);
 });
 
 class FixedMask extends QMaskGenerator {
