@@ -948,7 +948,7 @@ export class QWebSocketServer extends QtEventTarget<QWebSocketServerEventMap> {
     // A plain origin-form target is its own resource name: the URL parser
     // (an op per handshake) is needed only for the rest, and for request().
     let resourceName = plainTarget(target) ? target : null;
-    let href: string | (() => string) = () => requestUrl(scheme, host, target).href;
+    let href: string | (() => string) = lazyHref(scheme, host, target);
     if (resourceName === null) {
       const url = requestUrl(scheme, host, target);
       resourceName = url.pathname + url.search;
@@ -1543,6 +1543,12 @@ function lazyRequest(href: string | (() => string), headers: string): () => QNet
     }
     return networkRequest;
   };
+}
+
+// Made out here: a closure made inside #serverSocket would share its context
+// and keep the handshake's leftover bytes and channel alive with the socket.
+function lazyHref(scheme: string, host: string, target: string): () => string {
+  return () => requestUrl(scheme, host, target).href;
 }
 
 function requestUrl(scheme: string, host: string, target: string): URL {
