@@ -10,7 +10,13 @@
 import { QAbstractSocket } from "../protocol/qabstract_socket.ts";
 import { HandshakeError } from "../protocol/errors.ts";
 import { type HttpHead, type HttpHeadLimits, HttpHeadParser } from "../protocol/http_head.ts";
-import { classifyError, type ConnectTarget, TransportError } from "./connect.ts";
+import { type ConnectTarget, TransportError } from "./connect.ts";
+import {
+  attemptThroughProxy,
+  bracketed,
+  proxyConnectError,
+  writeToProxy,
+} from "./proxy_connection.ts";
 import type { Tunnel } from "./open_stream.ts";
 
 const E = QAbstractSocket.SocketError;
@@ -176,138 +182,41 @@ export class HttpConnectTunnel implements Tunnel {
     }
   }
 
-  async #attempt(authority: string, outer: AbortSignal): Promise<Attempt> {
-    const timer = new AbortController();
-    const timeoutId = this.#timeout >= 0
-      ? setTimeout(() => {
-        timer.abort(
-          new TransportError(
-            E.ProxyConnectionTimeoutError,
-            `Proxy ${this.#where} did not answer the CONNECT request within ${this.#timeout} ms`,
-          ),
-        );
-      }, this.#timeout)
-      : undefined;
-    const signal = AbortSignal.any([outer, timer.signal]);
-    let conn: Deno.TcpConn | null = null;
-    let closed = false;
-    const close = () => {
-      if (conn !== null && !closed) {
-        closed = true;
-        conn.close();
-      }
-    };
-    signal.addEventListener("abort", close, { once: true });
-    try {
-      try {
-        conn = await Deno.connect({ hostname: this.#hostname, port: this.#port, signal });
-      } catch (error) {
-        signal.throwIfAborted();
-        throw proxyConnectError(error, this.#where);
-      }
-      if (signal.aborted) throw signal.reason;
-      conn.setNoDelay(true);
-      const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
-      if (this.#authorization !== null) lines.push(`Proxy-Authorization: ${this.#authorization}`);
-      await writeAll(conn, new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"), this.#where);
-      const head = await readFinalHead(conn, this.#where);
-      const { status, reason } = statusOf(head, this.#where);
-      if (status >= 200 && status < 300) {
-        const opened = conn;
-        conn = null;
-        return { kind: "open", conn: opened };
-      }
-      if (status === 407 || status === 401) {
-        close();
-        const header = status === 407 ? "proxy-authenticate" : "www-authenticate";
-        return {
-          kind: "auth",
-          status: `${status}${reason === "" ? "" : " " + reason}`,
-          ...challengeOf(head, header),
-        };
-      }
-      throw new TransportError(
-        E.ProxyConnectionRefusedError,
-        `Proxy ${this.#where} refused to open a tunnel to ${authority}: ${status}${
-          reason === "" ? "" : " " + reason
-        }`,
-      );
-    } catch (error) {
-      close();
-      // The timer's reason is the timeout error; the caller's is its own.
-      if (signal.aborted) throw signal.reason;
-      throw error;
-    } finally {
-      clearTimeout(timeoutId);
-      signal.removeEventListener("abort", close);
-    }
+  #attempt(authority: string, signal: AbortSignal): Promise<Attempt> {
+    return attemptThroughProxy(
+      { hostname: this.#hostname, port: this.#port, where: this.#where },
+      this.#timeout,
+      `Proxy ${this.#where} did not answer the CONNECT request within ${this.#timeout} ms`,
+      signal,
+      (conn) => this.#connect(conn, authority),
+    );
   }
-}
 
-/**
- * Maps a failure to reach the proxy to Qt's proxy errors: refused or
- * unreachable is `ProxyConnectionRefusedError`, an unknown name is
- * `ProxyNotFoundError`, a timeout `ProxyConnectionTimeoutError`, a reset
- * `ProxyConnectionClosedError`. A missing `--allow-net` stays
- * `SocketAccessError`, whose message names the flag.
- *
- * @param error What `Deno.connect` threw.
- * @param where The proxy's `host:port`.
- * @returns The classified error.
- */
-export function proxyConnectError(error: unknown, where: string): TransportError {
-  const classified = classifyError(error, where);
-  const options = { cause: error };
-  switch (classified.socketError) {
-    case E.ConnectionRefusedError:
-      return new TransportError(
-        E.ProxyConnectionRefusedError,
-        `Proxy ${where} refused the connection`,
-        null,
-        options,
-      );
-    case E.NetworkError:
-    case E.SocketAddressNotAvailableError:
-      return new TransportError(
-        E.ProxyConnectionRefusedError,
-        `Proxy ${where} cannot be reached: ${classified.message}`,
-        null,
-        options,
-      );
-    case E.HostNotFoundError:
-      return new TransportError(
-        E.ProxyNotFoundError,
-        `Proxy host not found: ${where}`,
-        null,
-        options,
-      );
-    case E.SocketTimeoutError:
-      return new TransportError(
-        E.ProxyConnectionTimeoutError,
-        `Connecting to proxy ${where} timed out`,
-        null,
-        options,
-      );
-    case E.RemoteHostClosedError:
-      return new TransportError(
-        E.ProxyConnectionClosedError,
-        `Proxy ${where} closed the connection`,
-        null,
-        options,
-      );
-    default:
-      return classified;
-  }
-}
-
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array, where: string): Promise<void> {
-  let at = 0;
-  while (at < bytes.length) {
-    try {
-      at += await conn.write(bytes.subarray(at));
-    } catch (error) {
-      throw proxyConnectError(error, where);
+  async #connect(conn: Deno.TcpConn, authority: string): Promise<Attempt> {
+    const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
+    if (this.#authorization !== null) lines.push(`Proxy-Authorization: ${this.#authorization}`);
+    await writeToProxy(
+      conn,
+      new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"),
+      this.#where,
+    );
+    const head = await readFinalHead(conn, this.#where);
+    const { status, reason } = statusOf(head, this.#where);
+    if (status >= 200 && status < 300) return { kind: "open", conn };
+    if (status === 407 || status === 401) {
+      const header = status === 407 ? "proxy-authenticate" : "www-authenticate";
+      return {
+        kind: "auth",
+        status: `${status}${reason === "" ? "" : " " + reason}`,
+        ...challengeOf(head, header),
+      };
     }
+    throw new TransportError(
+      E.ProxyConnectionRefusedError,
+      `Proxy ${this.#where} refused to open a tunnel to ${authority}: ${status}${
+        reason === "" ? "" : " " + reason
+      }`,
+    );
   }
 }
 
@@ -426,10 +335,6 @@ function hasControlOrSpace(text: string): boolean {
     if (code <= 0x20 || code === 0x7f) return true;
   }
   return false;
-}
-
-function bracketed(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
 // RFC 7617: user-id ":" password, UTF-8 encoded, then Base64.

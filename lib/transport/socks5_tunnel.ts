@@ -12,11 +12,12 @@ import { QAbstractSocket } from "../protocol/qabstract_socket.ts";
 import { type ConnectTarget, TransportError } from "./connect.ts";
 import type { Tunnel } from "./open_stream.ts";
 import {
-  DEFAULT_PROXY_TIMEOUT,
+  attemptThroughProxy,
+  bracketed,
   proxyConnectError,
-  type ProxyCredentials,
-  type ProxyServer,
-} from "./proxy_tunnel.ts";
+  writeToProxy,
+} from "./proxy_connection.ts";
+import { DEFAULT_PROXY_TIMEOUT, type ProxyCredentials, type ProxyServer } from "./proxy_tunnel.ts";
 import {
   AddressType,
   boundAddressLength,
@@ -204,132 +205,87 @@ export class Socks5Tunnel implements Tunnel {
     }
   }
 
-  async #attempt(
+  #attempt(
     address: TargetAddress,
     port: number,
     destination: string,
-    outer: AbortSignal,
+    signal: AbortSignal,
   ): Promise<Attempt> {
-    const timer = new AbortController();
-    const timeoutId = this.#timeout >= 0
-      ? setTimeout(() => {
-        timer.abort(
-          new TransportError(
-            E.ProxyConnectionTimeoutError,
-            `SOCKS5 proxy ${this.#where} did not complete the CONNECT within ${this.#timeout} ms`,
-          ),
-        );
-      }, this.#timeout)
-      : undefined;
-    const signal = AbortSignal.any([outer, timer.signal]);
-    let conn: Deno.TcpConn | null = null;
-    let closed = false;
-    const close = () => {
-      if (conn !== null && !closed) {
-        closed = true;
-        conn.close();
-      }
-    };
-    signal.addEventListener("abort", close, { once: true });
-    try {
-      try {
-        conn = await Deno.connect({ hostname: this.#hostname, port: this.#port, signal });
-      } catch (error) {
-        signal.throwIfAborted();
-        throw proxyConnectError(error, this.#where);
-      }
-      if (signal.aborted) throw signal.reason;
-      conn.setNoDelay(true);
-      const credentials = this.#credentials;
-      await this.#write(conn, encodeGreeting(credentials !== null));
-      const method = decodeMethodSelection(await this.#read(conn, 2));
-      if (method === METHOD_USERNAME) {
-        if (credentials === null) {
-          close();
-          return { kind: "auth", refused: false };
-        }
-        let request: Uint8Array;
-        try {
-          request = encodeUsernameRequest(credentials.user, credentials.password);
-        } catch (error) {
-          if (!(error instanceof CredentialsTooLongError)) throw error;
-          throw new TransportError(
-            E.ProxyAuthenticationRequiredError,
-            `Cannot authenticate to SOCKS5 proxy ${this.#where}: ${error.message}`,
-          );
-        }
-        await this.#write(conn, request);
-        if (!decodeUsernameReply(await this.#read(conn, 2))) {
-          close();
-          return { kind: "auth", refused: true };
-        }
-      } else if (method === METHOD_NO_ACCEPTABLE) {
-        if (credentials === null) {
-          // Qt asks proxyAuthenticationRequired here: a proxy that wants a
-          // password answers 0xFF to an offer without one.
-          close();
-          return { kind: "auth", refused: false };
-        }
-        throw new TransportError(
-          E.ProxyAuthenticationRequiredError,
-          `SOCKS5 proxy ${this.#where} accepts neither no authentication nor a user name ` +
-            "and password (it may require GSSAPI, which is not supported)",
-        );
-      } else if (method !== METHOD_NONE) {
-        // Qt: "Socks5 host did not support authentication method", as SocketAccessError.
-        throw new TransportError(
-          E.SocketAccessError,
-          `SOCKS5 proxy ${this.#where} selected authentication method 0x${
-            method.toString(16).padStart(2, "0")
-          }, which was not offered`,
-        );
-      }
-      await this.#write(conn, encodeConnectRequest(address, port));
-      const head = decodeReplyHead(await this.#read(conn, 4));
-      if (head.reply !== ReplyCode.Succeeded) {
-        throw new TransportError(
-          replyError(head.reply, address.type === AddressType.DomainName),
-          `SOCKS5 proxy ${this.#where} could not connect to ${destination}: ${
-            replyText(head.reply)
-          }`,
-        );
-      }
-      const length = boundAddressLength(head.addressType);
-      if (length === "name") {
-        const [n] = await this.#read(conn, 1);
-        await this.#read(conn, n + 2);
-      } else {
-        await this.#read(conn, length);
-      }
-      const opened = conn;
-      conn = null;
-      return { kind: "open", conn: opened };
-    } catch (error) {
-      close();
-      // The timer's reason is the timeout error; the caller's is its own.
-      if (signal.aborted) throw signal.reason;
-      if (error instanceof Socks5ProtocolError) {
-        throw new TransportError(
-          E.ProxyProtocolError,
-          `SOCKS5 proxy ${this.#where} broke the protocol: ${error.message}`,
-        );
-      }
-      throw error;
-    } finally {
-      clearTimeout(timeoutId);
-      signal.removeEventListener("abort", close);
-    }
+    return attemptThroughProxy(
+      { hostname: this.#hostname, port: this.#port, where: this.#where },
+      this.#timeout,
+      `SOCKS5 proxy ${this.#where} did not complete the CONNECT within ${this.#timeout} ms`,
+      signal,
+      (conn) => this.#connect(conn, address, port, destination),
+      (error) =>
+        error instanceof Socks5ProtocolError
+          ? new TransportError(
+            E.ProxyProtocolError,
+            `SOCKS5 proxy ${this.#where} broke the protocol: ${error.message}`,
+          )
+          : error,
+    );
   }
 
-  async #write(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-    let at = 0;
-    while (at < bytes.length) {
+  async #connect(
+    conn: Deno.TcpConn,
+    address: TargetAddress,
+    port: number,
+    destination: string,
+  ): Promise<Attempt> {
+    const credentials = this.#credentials;
+    await writeToProxy(conn, encodeGreeting(credentials !== null), this.#where);
+    const method = decodeMethodSelection(await this.#read(conn, 2));
+    if (method === METHOD_USERNAME) {
+      if (credentials === null) return { kind: "auth", refused: false };
+      let request: Uint8Array;
       try {
-        at += await conn.write(bytes.subarray(at));
+        request = encodeUsernameRequest(credentials.user, credentials.password);
       } catch (error) {
-        throw proxyConnectError(error, this.#where);
+        if (!(error instanceof CredentialsTooLongError)) throw error;
+        throw new TransportError(
+          E.ProxyAuthenticationRequiredError,
+          `Cannot authenticate to SOCKS5 proxy ${this.#where}: ${error.message}`,
+        );
       }
+      await writeToProxy(conn, request, this.#where);
+      if (!decodeUsernameReply(await this.#read(conn, 2))) return { kind: "auth", refused: true };
+    } else if (method === METHOD_NO_ACCEPTABLE) {
+      if (credentials === null) {
+        // Qt asks proxyAuthenticationRequired here: a proxy that wants a
+        // password answers 0xFF to an offer without one.
+        return { kind: "auth", refused: false };
+      }
+      throw new TransportError(
+        E.ProxyAuthenticationRequiredError,
+        `SOCKS5 proxy ${this.#where} accepts neither no authentication nor a user name ` +
+          "and password (it may require GSSAPI, which is not supported)",
+      );
+    } else if (method !== METHOD_NONE) {
+      // Qt: "Socks5 host did not support authentication method", as SocketAccessError.
+      throw new TransportError(
+        E.SocketAccessError,
+        `SOCKS5 proxy ${this.#where} selected authentication method 0x${
+          method.toString(16).padStart(2, "0")
+        }, which was not offered`,
+      );
     }
+    await writeToProxy(conn, encodeConnectRequest(address, port), this.#where);
+    const head = decodeReplyHead(await this.#read(conn, 4));
+    if (head.reply !== ReplyCode.Succeeded) {
+      throw new TransportError(
+        replyError(head.reply, address.type === AddressType.DomainName),
+        `SOCKS5 proxy ${this.#where} could not connect to ${destination}: ${replyText(head.reply)}`,
+      );
+    }
+    const length = boundAddressLength(head.addressType);
+    if (length === "name") {
+      const [n] = await this.#read(conn, 1);
+      await this.#read(conn, n + 2);
+    } else {
+      await this.#read(conn, length);
+    }
+    return { kind: "open", conn };
   }
 
   // Reads exactly `n` bytes (at most 257), never more: bytes after the
@@ -354,8 +310,4 @@ export class Socks5Tunnel implements Tunnel {
     }
     return bytes;
   }
-}
-
-function bracketed(hostname: string): string {
-  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { QAbstractSocket } from "../../mod.ts";
 import { TransportError } from "../../lib/transport/connect.ts";
-import { HttpConnectTunnel, proxyConnectError } from "../../lib/transport/proxy_tunnel.ts";
+import { HttpConnectTunnel } from "../../lib/transport/proxy_tunnel.ts";
+import { proxyConnectError } from "../../lib/transport/proxy_connection.ts";
 import {
   BOUND,
   drain,
