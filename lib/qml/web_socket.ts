@@ -6,6 +6,7 @@
  * @module
  */
 
+import { PendingChanges } from "./pending_changes.ts";
 import {
   BinaryMessageReceivedEvent,
   type QtEventListener,
@@ -187,8 +188,7 @@ export class WebSocket extends QtEventTarget<WebSocketEventMap> {
   #retiring: Set<Promise<void>> = new Set();
 
   // Changes not yet applied.
-  #scheduled = false;
-  #applying = false;
+  readonly #changes: PendingChanges = new PendingChanges(() => this.#apply());
   #urlDirty = false;
   #activated = false;
   #disposed = false;
@@ -246,7 +246,7 @@ export class WebSocket extends QtEventTarget<WebSocketEventMap> {
     this.#url = url;
     this.#urlText = text;
     this.#urlDirty = true;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new UrlChangedEvent(this.url));
   }
 
@@ -267,7 +267,7 @@ export class WebSocket extends QtEventTarget<WebSocketEventMap> {
     if (value === this.#active) return;
     this.#active = value;
     if (value) this.#activated = true;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new ActiveChangedEvent(value));
   }
 
@@ -296,19 +296,19 @@ export class WebSocket extends QtEventTarget<WebSocketEventMap> {
    * failed connection has closed.
    */
   get status(): WebSocket.Status {
-    this.#flush();
+    this.#changes.flush();
     return this.#status;
   }
 
   /** A description of the last error; `""` whenever `status` is not `Error`. */
   get errorString(): string {
-    this.#flush();
+    this.#changes.flush();
     return this.#errorString;
   }
 
   /** The subprotocol the server chose; `""` when none (or not connected yet). */
   get negotiatedSubprotocol(): string {
-    this.#flush();
+    this.#changes.flush();
     return this.#negotiatedSubprotocol;
   }
 
@@ -367,31 +367,12 @@ export class WebSocket extends QtEventTarget<WebSocketEventMap> {
   // --- applying changes ----------------------------------------------------------
 
   #openSocket(): QWebSocket | null {
-    this.#flush();
+    this.#changes.flush();
     if (this.#status !== WebSocket.Status.Open || this.#socket === null) {
       this.#fail(NOT_OPEN);
       return null;
     }
     return this.#socket;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.#flush());
-  }
-
-  // Applies pending changes now; a no-op while they are being applied (a
-  // listener reading `status` mid-change sees the state so far).
-  #flush(): void {
-    if (!this.#scheduled || this.#applying) return;
-    this.#scheduled = false;
-    this.#applying = true;
-    try {
-      this.#apply();
-    } finally {
-      this.#applying = false;
-    }
   }
 
   #apply(): void {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { PendingChanges } from "./pending_changes.ts";
 import { QtEventTarget } from "../events.ts";
 import type { QWebSocket } from "../qwebsocket.ts";
 import { QWebSocketServer } from "../qwebsocket_server.ts";
@@ -134,8 +135,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
   #clients: Set<WebSocket> = new Set();
   #retiring: Set<Promise<void>> = new Set();
 
-  #scheduled = false;
-  #applying = false;
+  readonly #changes: PendingChanges = new PendingChanges(() => this.#apply());
   #disposed = false;
 
   /**
@@ -185,7 +185,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
       return;
     }
     this.#host = value;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new HostChangedEvent(value));
     this.dispatchEvent(new UrlChangedEvent(this.#urlOf(value, this.#port)));
   }
@@ -196,7 +196,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
    * refused as in QML: `port` keeps its value and `errorString` says why.
    */
   get port(): number {
-    this.#flush();
+    this.#changes.flush();
     return this.#port;
   }
 
@@ -210,7 +210,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
       return;
     }
     this.#setPort(value);
-    this.#schedule();
+    this.#changes.schedule();
   }
 
   /** The server's name, sent as the `Server` header of handshake responses when not empty. */
@@ -224,7 +224,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
     }
     if (value === this.#name) return;
     this.#name = value;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new NameChangedEvent(value));
   }
 
@@ -244,7 +244,7 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
     }
     if (value === this.#listen) return;
     this.#listen = value;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new ListenChangedEvent(value));
   }
 
@@ -263,19 +263,19 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
     }
     if (value === this.#accept) return;
     this.#accept = value;
-    this.#schedule();
+    this.#changes.schedule();
     this.dispatchEvent(new AcceptChangedEvent(value));
   }
 
   /** The URL clients connect to: `ws://host:port` (the port in use once listening). */
   get url(): URL {
-    this.#flush();
+    this.#changes.flush();
     return this.#urlOf(this.#host, this.#port);
   }
 
   /** A description of the last error; `""` after a successful `listen`. */
   get errorString(): string {
-    this.#flush();
+    this.#changes.flush();
     return this.#errorString;
   }
 
@@ -293,23 +293,6 @@ export class WebSocketServer extends QtEventTarget<WebSocketServerEventMap> {
   }
 
   // --- applying changes ----------------------------------------------------------
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    if (!this.#scheduled || this.#applying) return;
-    this.#scheduled = false;
-    this.#applying = true;
-    try {
-      this.#apply();
-    } finally {
-      this.#applying = false;
-    }
-  }
 
   #apply(): void {
     if (this.#disposed) return;
