@@ -10,25 +10,12 @@
 
 import assert from "node:assert/strict";
 import { QAbstractSocket, QWebSocket, type QWebSocketEventMap } from "../../mod.ts";
+import { within } from "../_within.ts";
+
+export { within };
 
 /** Generous bounds: several engineers' tests share two CPU cores. */
 export const BOUND = 20_000;
-
-/**
- * Resolves with `promise`, or rejects with a message naming `what` after `ms`.
- * The timer is always cleared, so the op sanitizer sees nothing left behind.
- */
-export async function within<T>(promise: Promise<T>, what: string, ms = BOUND): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves with the next event of `type` on `socket`. */
 export function nextEvent<K extends keyof QWebSocketEventMap & string>(

@@ -10,6 +10,9 @@
 import assert from "node:assert/strict";
 import { type QWebSocket, QWebSocketServer } from "../../mod.ts";
 import { encodeFrame, firstHeaderByte } from "../../lib/protocol/frame.ts";
+import { within } from "../_within.ts";
+
+export { within };
 
 /** How long any single wait may take: generous, the machine is shared. */
 export const WAIT_MS = 20_000;
@@ -21,19 +24,6 @@ export const RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /** Opcodes, for raw frames. */
 export const OP = { text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
-
-/** Resolves with `promise`, or rejects after `ms` saying what did not happen. */
-export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Waits, bounded, for the next event of `type` on `target`. */
 export function nextEvent<E extends Event = Event>(

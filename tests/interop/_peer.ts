@@ -11,6 +11,10 @@
  * @module
  */
 
+import { within } from "../_within.ts";
+
+export { within };
+
 /** Generous bounds: several engineers' tests share two CPU cores. */
 export const BOUND = 20_000;
 
@@ -19,22 +23,6 @@ export const START_BOUND = 45_000;
 
 /** Whether this run is CI, where a missing peer is a failure, not a skip. */
 export const IN_CI: boolean = Deno.env.get("CI") === "true";
-
-/**
- * Resolves with `promise`, or rejects with a message naming `what` after `ms`.
- * The timer is always cleared, so the op sanitizer sees nothing left behind.
- */
-export async function within<T>(promise: Promise<T>, what: string, ms = BOUND): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Finds an executable: absolute paths are checked as they are, bare names

@@ -12,25 +12,12 @@ import { QWebSocket, QWebSocketServer } from "../../mod.ts";
 import { acceptFor, randomKey } from "./_heads.ts";
 import type { Prng } from "./_prng.ts";
 import { concat, encodeFrame, referenceFrames, type WireFrame } from "./_wire.ts";
+import { within } from "../_within.ts";
+
+export { within };
 
 /** Generous bounds: several engineers share two CPU cores. */
 export const BOUND = 20_000;
-
-/**
- * Resolves with `promise`, or rejects naming `what` after `ms`; the timer is
- * always cleared.
- */
-export async function within<T>(promise: Promise<T>, what: string, ms = BOUND): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

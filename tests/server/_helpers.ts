@@ -15,6 +15,9 @@ import {
   QWebSocketServer,
 } from "../../mod.ts";
 import { encodeFrame, firstHeaderByte } from "../../lib/protocol/frame.ts";
+import { within } from "../_within.ts";
+
+export { within };
 
 /** How long any single wait in these tests may take: generous, the machine is shared. */
 export const WAIT_MS = 20_000;
@@ -33,19 +36,6 @@ const decoder = new TextDecoder();
 /** ASCII or UTF-8 text as bytes. */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
-}
-
-/** Resolves with `promise`, or rejects after `ms` saying what did not happen. */
-export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Waits, bounded, for the next event of `type` on `target`. */
