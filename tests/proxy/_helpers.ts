@@ -299,31 +299,44 @@ export interface FakeProxy {
   close(): Promise<void>;
 }
 
+/** A loopback listener whose every connection a handler serves. */
+export interface ScriptedListener {
+  readonly port: number;
+  /** Stops listening, closes every connection and waits for the handlers. */
+  close(): Promise<void>;
+}
+
 /**
- * Starts a fake proxy on 127.0.0.1 port 0: it reads each request head and
- * hands the connection to `behaviour` (by default: a real tunnel, see {@linkcode tunnel}).
+ * Listens on 127.0.0.1 port 0 and hands each connection to `handle`; the
+ * connection is closed when `handle` ends or fails (the client went away, or
+ * `close()` closed it).
+ *
+ * @param handle Serves one connection.
+ * @param name What the listener is, for the bounded wait of `close()`.
  */
-export function startFakeProxy(behaviour: ProxyBehaviour = tunnel): FakeProxy {
+export function startScriptedListener(
+  handle: (conn: Deno.Conn) => Promise<void>,
+  name: string,
+): ScriptedListener {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const requests: ProxyRequest[] = [];
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
+  const closeQuietly = (conn: Deno.Conn) => {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  };
   const serve = async (conn: Deno.Conn) => {
     conns.add(conn);
     try {
-      const request = await readRequest(conn);
-      if (request === null) return;
-      requests.push(request);
-      await behaviour(conn, request);
+      await handle(conn);
     } catch {
       // The client went away, or close() closed the connection.
     } finally {
       conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
+      closeQuietly(conn);
     }
   };
   const accepting = (async () => {
@@ -339,20 +352,28 @@ export function startFakeProxy(behaviour: ProxyBehaviour = tunnel): FakeProxy {
   })();
   return {
     port: (listener.addr as Deno.NetAddr).port,
-    requests,
     async close() {
       listener.close();
       await accepting;
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Closed already.
-        }
-      }
-      await within(Promise.all([...tasks]), "the fake proxy's connections to end", BOUND);
+      for (const conn of conns) closeQuietly(conn);
+      await within(Promise.all([...tasks]), `${name}'s connections to end`, BOUND);
     },
   };
+}
+
+/**
+ * Starts a fake proxy on 127.0.0.1 port 0: it reads each request head and
+ * hands the connection to `behaviour` (by default: a real tunnel, see {@linkcode tunnel}).
+ */
+export function startFakeProxy(behaviour: ProxyBehaviour = tunnel): FakeProxy {
+  const requests: ProxyRequest[] = [];
+  const listener = startScriptedListener(async (conn) => {
+    const request = await readRequest(conn);
+    if (request === null) return;
+    requests.push(request);
+    await behaviour(conn, request);
+  }, "the fake proxy");
+  return { port: listener.port, requests, close: () => listener.close() };
 }
 
 // Reads a request head byte by byte (so nothing after it is taken from the tunnel).

@@ -9,14 +9,13 @@
 import assert from "node:assert/strict";
 import { QAbstractSocket, QNetworkProxy, type QWebSocket } from "../../mod.ts";
 import {
-  BOUND,
   dispose,
   echo,
   freePort,
   openSocket,
+  startScriptedListener,
   startTarget,
   trustingSocket,
-  within,
   writeAll,
 } from "./_helpers.ts";
 
@@ -57,12 +56,8 @@ interface Peer {
 }
 
 function startPeer(script: Script): Peer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const seen: Seen = { connections: 0, greetings: [], auths: [], connects: [] };
-  const conns = new Set<Deno.Conn>();
-  const tasks = new Set<Promise<void>>();
-  const serve = async (conn: Deno.Conn) => {
-    conns.add(conn);
+  const listener = startScriptedListener(async (conn) => {
     seen.connections++;
     const io: PeerIo = {
       conn,
@@ -80,46 +75,9 @@ function startPeer(script: Script): Peer {
       write: (bytes) =>
         writeAll(conn, bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)),
     };
-    try {
-      await script(io);
-    } catch {
-      // The client went away, or close() closed the connection.
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
-    }
-  };
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        const task = serve(conn);
-        tasks.add(task);
-        task.finally(() => tasks.delete(task));
-      }
-    } catch {
-      // The listener was closed.
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    seen,
-    async close() {
-      listener.close();
-      await accepting;
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Closed already.
-        }
-      }
-      await within(Promise.all([...tasks]), "the SOCKS5 peer's connections to end", BOUND);
-    },
-  };
+    await script(io);
+  }, "the SOCKS5 peer");
+  return { port: listener.port, seen, close: () => listener.close() };
 }
 
 // RFC 1928 §3: VER NMETHODS METHODS.
